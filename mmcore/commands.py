@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
+from mmcore.plugins import open_store
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -36,14 +38,7 @@ class CommandContext:
     def open_store(self) -> Store:
         """The storage backend for ``[database] url`` (opened once, closed by the core)."""
         if self._store is None:
-            url = self.config.database.url
-            store = self.plugin_manager.hook.mm_open_store(url=url, config=self.config)
-            if store is None:
-                raise UsageError(
-                    f"no installed storage plugin handles the database URL {url!r} "
-                    "(install mirrormanager-pg-store for sqlite: and postgresql: URLs)"
-                )
-            self._store = store
+            self._store = open_store(self.config, self.plugin_manager)
         return self._store
 
     def close(self) -> None:

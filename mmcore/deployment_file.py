@@ -8,7 +8,6 @@ path (``site[0].host[1].netblocks[2]``) and the whole file is rejected.  See
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +28,7 @@ from mmcore.deployment import (
     SiteSpec,
 )
 from mmcore.geo import CONTINENTS, is_country_code
+from mmcore.toml_writer import dumps
 from mmcore.passwords import hash_password, is_password_hash, verify_password
 
 #: URL schemes a host category URL may use (the crawl protocols MirrorManager ships)
@@ -519,61 +519,41 @@ def resolve_passwords(parsed: ParsedFile, current: Deployment) -> Deployment:
 # --------------------------------------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        # a JSON string is a TOML basic string, except that TOML also wants DEL escaped
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def _emit_table(lines: list[str], header: str, pairs: Iterable[tuple[str, Any]]) -> None:
-    lines.append("")
-    lines.append(f"[[{header}]]")
-    for key, value in pairs:
-        if value is None:
-            continue
-        lines.append(f"{key} = {_toml_value(value)}")
-
-
-def _all_fields(obj: Any, skip: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
-    """``(name, value)`` for every field, ``name`` first; defaults are written too, so an export
-    says exactly what the database holds."""
-    return [
-        (field.name, getattr(obj, field.name))
+def _fields(
+    obj: Any, skip: tuple[str, ...] = (), rename: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Every field, defaults included, so an export says exactly what the database holds."""
+    rename = rename or {}
+    return {
+        rename.get(field.name, field.name): getattr(obj, field.name)
         for field in attrs.fields(type(obj))
         if field.name not in skip
-    ]
+    }
 
 
 def render_deployment(deployment: Deployment) -> str:
     """The deployment as TOML that :func:`parse_deployment` reads back unchanged."""
-    lines = ["# MirrorManager deployment, written by 'mirrormanager export'"]
-    for arch in deployment.arches:
-        _emit_table(
-            lines,
-            "arch",
-            [("name", arch.name), ("primary", arch.primary_arch), ("publiclist", arch.publiclist)],
-        )
-    for product in deployment.products:
-        _emit_table(lines, "product", _all_fields(product))
-    for category in deployment.categories:
-        _emit_table(lines, "category", _all_fields(category))
-    for redirect in deployment.repository_redirects:
-        _emit_table(
-            lines, "repository_redirect", [("from", redirect.from_repo), ("to", redirect.to_repo)]
-        )
-    for redirect in deployment.country_continent_redirects:
-        _emit_table(lines, "country_continent_redirect", _all_fields(redirect))
-    for site in deployment.sites:
-        _emit_table(lines, "site", _all_fields(site, skip=("hosts",)))
-        for host in site.hosts:
-            _emit_table(lines, "site.host", _all_fields(host, skip=("categories",)))
-            for hc in host.categories:
-                _emit_table(lines, "site.host.category", _all_fields(hc))
-    return "\n".join(lines) + "\n"
+    document = {
+        "arch": [_fields(a, rename={"primary_arch": "primary"}) for a in deployment.arches],
+        "product": [_fields(p) for p in deployment.products],
+        "category": [_fields(c) for c in deployment.categories],
+        "repository_redirect": [
+            _fields(r, rename={"from_repo": "from", "to_repo": "to"})
+            for r in deployment.repository_redirects
+        ],
+        "country_continent_redirect": [_fields(r) for r in deployment.country_continent_redirects],
+        "site": [
+            {
+                **_fields(site, skip=("hosts",)),
+                "host": [
+                    {
+                        **_fields(host, skip=("categories",)),
+                        "category": [_fields(hc) for hc in host.categories],
+                    }
+                    for host in site.hosts
+                ],
+            }
+            for site in deployment.sites
+        ],
+    }
+    return dumps(document, comment="MirrorManager deployment, written by 'mirrormanager export'")

@@ -6,12 +6,18 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 import pluggy
 
 from mmcore import hookspecs
 from mmcore.hookspecs import PROJECT_NAME
+from mmcore.store import StoreError
+
+if TYPE_CHECKING:
+    from mmcore.config import Config
+    from mmcore.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +110,19 @@ def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
             )
         )
     return sorted(infos, key=lambda info: info.name)
+
+
+def open_store(config: Config, pm: pluggy.PluginManager | None = None) -> Store:
+    """The storage backend for ``[database] url``, from the first plugin that accepts the URL.
+
+    :raises StoreError: when no installed plugin handles the URL.
+    """
+    pm = pm if pm is not None else get_plugin_manager()
+    url = config.database.url
+    store = pm.hook.mm_open_store(url=url, config=config)
+    if store is None:
+        raise StoreError(
+            f"no installed storage plugin handles the database URL {url!r} "
+            "(install mirrormanager-pg-store for sqlite: and postgresql: URLs)"
+        )
+    return store

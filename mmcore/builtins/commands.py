@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import attrs
+
 from mmcore import hookimpl
 from mmcore.atomic import write_atomically
 from mmcore.commands import CliCommand, CommandContext, CommandError
@@ -23,6 +25,7 @@ from mmcore.deployment_file import (
     resolve_passwords,
 )
 from mmcore.plugins import describe_plugins
+from mmcore.toml_writer import dumps
 
 
 def run_plugins(ctx: CommandContext, args: argparse.Namespace) -> int:
@@ -97,6 +100,23 @@ def configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
 
+def run_config_show(ctx: CommandContext, args: argparse.Namespace) -> int:
+    """The effective configuration, defaults filled in, as TOML a file can start from."""
+    config = ctx.config
+    document = {
+        "database": attrs.asdict(config.database),
+        "paths": attrs.asdict(config.paths),
+        **{name: _plain(section) for name, section in sorted(config.sections.items())},
+    }
+    source = config.source or "no file: defaults"
+    ctx.out.write(dumps(document, comment=f"effective configuration ({source})"))
+    return 0
+
+
+def _plain(section: object) -> object:
+    return attrs.asdict(section, value_serializer=lambda _i, _f, v: str(v) if isinstance(v, Path) else v)
+
+
 @hookimpl
 def mm_cli_commands() -> list[CliCommand]:
     return [
@@ -110,6 +130,11 @@ def mm_cli_commands() -> list[CliCommand]:
         CliCommand(
             ("export",), "write the deployment (sites, hosts, ...) as TOML", run_export,
             configure_export,
+        ),
+        CliCommand(
+            ("config", "show"),
+            "print the effective configuration (defaults filled in) as TOML",
+            run_config_show,
         ),
         *([DATASET_COMMAND] if DATASET_COMMAND else []),  # TEMP-LEAD
     ]

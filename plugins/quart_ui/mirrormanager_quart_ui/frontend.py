@@ -1,0 +1,64 @@
+"""The ``ui`` frontend: hypercorn's trio worker serving the Quart app."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from mmcore.config import Config
+from mmcore.frontend import FrontendStarted
+from mmcore.plugins import open_store
+
+from mirrormanager_quart_ui.app import create_app
+from mirrormanager_quart_ui.config import UiConfig
+
+
+@attrs.frozen
+class UiFrontend:
+    name: str = "ui"
+
+    async def serve(
+        self,
+        config: Config,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        stop: trio.Event | None = None,
+        handle_signals: bool = False,
+        task_status: trio.TaskStatus[FrontendStarted] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        settings = attrs.evolve(config.section("ui", UiConfig), **(overrides or {}))
+        store = open_store(config)
+        stop = stop or trio.Event()
+        hyper = HypercornConfig()
+        hyper.bind = [settings.listen]
+        hyper.accesslog = None
+        try:
+            async with trio.open_nursery() as nursery:
+                if handle_signals:
+                    nursery.start_soon(_stop_on_signals, stop)
+                binds = await nursery.start(
+                    lambda task_status: hypercorn_serve(
+                        create_app(store, settings),
+                        hyper,
+                        shutdown_trigger=stop.wait,
+                        task_status=task_status,
+                    )
+                )
+                task_status.started(FrontendStarted(url=binds[0]))
+                await stop.wait()
+                nursery.cancel_scope.deadline = trio.current_time() + 5  # graceful, bounded
+        finally:
+            store.close()
+
+
+async def _stop_on_signals(stop: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            stop.set()
+            return
