@@ -19,6 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+# the use-case parts are defined beside the engines that use them
+from mmcore.cache import CacheSource
+from mmcore.crawl.store import CrawlStore
+from mmcore.scan.store import ScanStore
+
 if TYPE_CHECKING:
     from mmcore.deployment import Deployment
 
@@ -102,6 +107,8 @@ class BulkStore(Protocol):
 
 
 @runtime_checkable
-class Store(StoreLifecycle, DeploymentStore, BulkStore, Protocol):
-    """Everything a storage backend provides.  Later use cases (scanner, crawler, cache writer,
-    web UI) add their protocols here as they arrive."""
+class Store(
+    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, Protocol
+):
+    """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
+    and the scanner's, crawler's and cache writer's operations."""

@@ -12,10 +12,7 @@ import attrs
 from mmcore import hookimpl
 from mmcore.atomic import write_atomically
 from mmcore.commands import CliCommand, CommandContext, CommandError
-try:
-    from mmcore.dataset import DATASET_COMMAND  # TEMP-LEAD
-except ImportError:  # TEMP-LEAD
-    DATASET_COMMAND = None  # TEMP-LEAD
+from mmcore.dataset import DATASET_COMMAND
 from mmcore.deployment_diff import diff_deployments
 from mmcore.deployment_file import (
     DEFAULT_URL_SCHEMES,
@@ -136,5 +133,5 @@ def mm_cli_commands() -> list[CliCommand]:
             "print the effective configuration (defaults filled in) as TOML",
             run_config_show,
         ),
-        *([DATASET_COMMAND] if DATASET_COMMAND else []),  # TEMP-LEAD
+        DATASET_COMMAND,
     ]

@@ -1,0 +1,252 @@
+"""Simulated HTTP mirrors on loopback, for tests, benchmarks and the demo.
+
+One small HTTP/1.1 server (raw trio sockets, keep-alive, HEAD and GET) serves many mirrors at
+once: the first path segment names the mirror (``http://127.0.0.1:PORT/<mirror>/...``), and each
+mirror maps to a directory on disk plus a :class:`Behaviour`.  Besides serving files honestly a
+mirror can misbehave in the ways real mirrors do, so the crawler can be tested against them:
+never answer, trickle a byte a second, send an endless body, redirect in a loop or to another
+host, lie in Content-Length, or answer every request with a 200 HTML error page.
+
+Run standalone (the benchmark does)::
+
+    python -m mmcore.crawl.mirrorserver --port 0 --mirrors mirrors.json
+
+``mirrors.json`` is ``{"name": {"root": "/path", "behaviour": "normal"}, ...}``; the server
+prints ``listening PORT`` on stdout once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote
+
+import attrs
+import trio
+
+MAX_HEADER_BYTES = 16 * 1024
+
+
+class Behaviour(enum.Enum):
+    NORMAL = "normal"
+    #: accept the connection, read the request, never answer
+    HANG = "hang"
+    #: answer correctly, one byte per second
+    TRICKLE = "trickle"
+    #: GET bodies never end (HEAD is honest)
+    ENDLESS = "endless"
+    #: every request redirects to itself
+    REDIRECT_LOOP = "redirect_loop"
+    #: every request redirects to the same path on ``other_host``
+    REDIRECT_OFFHOST = "redirect_offhost"
+    #: Content-Length is 1000 more than the file (HEAD and GET; GET then closes early)
+    BAD_LENGTH = "bad_length"
+    #: every request gets ``200 OK`` with an HTML error page
+    SOFT_404 = "soft_404"
+    #: answers 500 to everything
+    ERROR = "error"
+
+
+@attrs.frozen
+class MirrorSite:
+    root: Path
+    behaviour: Behaviour = Behaviour.NORMAL
+    #: ``host:port`` a REDIRECT_OFFHOST mirror sends clients to
+    other_host: str = "127.0.0.2:9"
+
+
+@attrs.define
+class ServerStats:
+    requests: int = 0
+    connections: int = 0
+
+
+_ERROR_PAGE = b"<html><head><title>Oops</title></head><body>Not here, sorry.</body></html>\n"
+
+
+class MirrorServer:
+    """Serves ``sites`` (mirror name -> :class:`MirrorSite`)."""
+
+    def __init__(self, sites: Mapping[str, MirrorSite]) -> None:
+        self.sites = dict(sites)
+        self.stats = ServerStats()
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Listen until cancelled; ``task_status.started(port)``."""
+        listeners = await trio.open_tcp_listeners(port, host=host, backlog=1024)
+        bound = listeners[0].socket.getsockname()[1]
+        async with trio.open_nursery() as nursery:
+            task_status.started(bound)
+            await trio.serve_listeners(self._connection, listeners, handler_nursery=nursery)
+
+    async def _connection(self, stream: trio.SocketStream) -> None:
+        self.stats.connections += 1
+        buffer = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    if len(buffer) > MAX_HEADER_BYTES:
+                        return
+                    with trio.move_on_after(60):
+                        chunk = await stream.receive_some(65536)
+                        if not chunk:
+                            return
+                        buffer += chunk
+                        continue
+                    return
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                parts = lines[0].split(" ")
+                if len(parts) != 3:
+                    return
+                method, target, version = parts
+                headers = {}
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                self.stats.requests += 1
+                keep_alive = version == "HTTP/1.1" and headers.get("connection") != "close"
+                keep_alive = await self._respond(stream, method, target, headers) and keep_alive
+                if not keep_alive:
+                    return
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            return
+        finally:
+            with trio.move_on_after(1):
+                await stream.aclose()
+
+    async def _send(self, stream: trio.SocketStream, data: bytes, trickle: bool) -> None:
+        if not trickle:
+            await stream.send_all(data)
+            return
+        for index in range(len(data)):
+            await stream.send_all(data[index : index + 1])
+            await trio.sleep(1)
+
+    async def _respond(
+        self, stream: trio.SocketStream, method: str, target: str, headers: dict[str, str]
+    ) -> bool:
+        """Answer one request; ``False`` when the connection must be closed."""
+        path = unquote(target.split("?", 1)[0])
+        name, _, rest = path.lstrip("/").partition("/")
+        site = self.sites.get(name)
+        if site is None or method not in ("GET", "HEAD"):
+            await self._simple(stream, method, 404, b"no such mirror\n")
+            return True
+        behaviour = site.behaviour
+        if behaviour is Behaviour.HANG:
+            await trio.sleep_forever()
+        if behaviour is Behaviour.ERROR:
+            await self._simple(stream, method, 500, b"internal error\n")
+            return True
+        if behaviour is Behaviour.REDIRECT_LOOP:
+            await self._redirect(stream, target)
+            return True
+        if behaviour is Behaviour.REDIRECT_OFFHOST:
+            await self._redirect(stream, f"http://{site.other_host}{target}")
+            return True
+        if behaviour is Behaviour.SOFT_404:
+            await self._simple(stream, method, 200, _ERROR_PAGE, "text/html")
+            return True
+        file_path = _resolve(site.root, rest)
+        if file_path is not None and file_path.is_dir():
+            names = sorted(p.name + ("/" if p.is_dir() else "") for p in file_path.iterdir())
+            links = "".join(f'<a href="{n}">{n}</a>\n' for n in names)
+            await self._simple(stream, method, 200, f"<html><body>{links}</body></html>".encode(), "text/html")
+            return True
+        if file_path is None or not file_path.is_file():
+            await self._simple(stream, method, 404, b"not found\n")
+            return True
+        size = file_path.stat().st_size
+        trickle = behaviour is Behaviour.TRICKLE
+        if behaviour is Behaviour.ENDLESS and method == "GET":
+            head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n"
+            await stream.send_all(head.encode())
+            block = b"x" * 65536
+            while True:
+                await stream.send_all(block)
+        claimed = size + 1000 if behaviour is Behaviour.BAD_LENGTH else size
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        await self._send(stream, head.encode(), trickle)
+        if method == "GET":
+            body = await trio.Path(file_path).read_bytes()
+            await self._send(stream, body, trickle)
+            if claimed != size:
+                return False
+        return True
+
+    async def _simple(
+        self,
+        stream: trio.SocketStream,
+        method: str,
+        status: int,
+        body: bytes,
+        content_type: str = "text/plain",
+    ) -> None:
+        reason = {200: "OK", 404: "Not Found", 500: "Internal Server Error"}[status]
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        await stream.send_all(head + (body if method == "GET" else b""))
+
+    async def _redirect(self, stream: trio.SocketStream, location: str) -> None:
+        head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        await stream.send_all(head.encode())
+
+
+def _resolve(root: Path, relative: str) -> Path | None:
+    """``root/relative`` unless it escapes ``root``."""
+    candidate = os.path.normpath(os.path.join(root, relative))
+    if candidate != str(root) and not candidate.startswith(str(root).rstrip("/") + "/"):
+        return None
+    return Path(candidate)
+
+
+def load_sites(path: Path) -> dict[str, MirrorSite]:
+    raw = json.loads(path.read_text())
+    return {
+        name: MirrorSite(
+            root=Path(spec["root"]).resolve(),
+            behaviour=Behaviour(spec.get("behaviour", "normal")),
+            other_host=spec.get("other_host", "127.0.0.2:9"),
+        )
+        for name, spec in raw.items()
+    }
+
+
+async def _main(args: argparse.Namespace) -> None:
+    server = MirrorServer(load_sites(Path(args.mirrors)))
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(server.serve, args.host, args.port)
+        print(f"listening {port}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="simulated HTTP mirrors on loopback")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--mirrors", required=True, help="JSON file: name -> {root, behaviour}")
+    args = parser.parse_args(argv)
+    try:
+        trio.run(_main, args)
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Scanner sources: where the master tree is read from.
+
+A source turns one ``[[umdl.master]]`` entry into a stream of :class:`ScannedDirectory` records,
+one per directory, each complete (all its files) before it is handed over, so the engine never
+holds the tree: memory is bounded by the largest directory plus one batch.
+
+Contract of :meth:`ScanSession.batches`:
+
+* every directory under the master's root, the root itself included (path ``""``), is yielded
+  exactly once, unless excluded (then its whole subtree is skipped);
+* the ``directory`` source yields in sorted pre-order (a directory before its subdirectories,
+  siblings by name); listing sources yield in the order their listing allows (each directory once
+  it is complete).  The engine does not depend on the order;
+* a directory the engine already knows with the same ``ctime`` may come with ``files=None``:
+  the source skipped the per-file work (stats) because nothing changed.
+
+Sources implement the :class:`ScannerSource` protocol and are contributed through the
+``mm_scanner_sources`` hook.  Errors a source cannot get past (the listing is missing, rsync failed
+or timed out, a fullfiletimelist is truncated) are raised as :class:`SourceError`; the engine
+fails that category with the message and goes on with the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar, runtime_checkable
+
+import attrs
+import trio
+
+if TYPE_CHECKING:
+    from mmcore.scan.config import MasterDirectory
+
+T = TypeVar("T")
+
+
+class SourceError(Exception):
+    """A source cannot produce the tree; the message names the master and what went wrong."""
+
+
+class ScannedFile(NamedTuple):
+    """A regular file: its name in its directory, size in bytes, modification time."""
+
+    name: str
+    size: int
+    mtime: int
+
+
+@attrs.frozen
+class ScannedDirectory:
+    """One directory of the master tree as a source saw it."""
+
+    #: path relative to the master's root, ``""`` for the root; no leading or trailing slash
+    path: str
+    #: the change token: the directory's ctime on disk (seconds), or what the listing says.
+    #: The engine compares it with the stored ``directory.ctime`` to skip unchanged directories.
+    ctime: int
+    #: world-readable (and enterable) with every parent readable; ``None``: the source cannot tell
+    readable: bool | None
+    #: the regular files (symbolic links are not files), sorted by name; ``None`` when the source
+    #: skipped them because the directory is unchanged
+    files: tuple[ScannedFile, ...] | None
+    #: names of the regular files, also when ``files`` is ``None`` (they cost no stat)
+    file_names: tuple[str, ...]
+    #: names of the subdirectories (repository detection looks for ``repodata``, ``objects``)
+    subdirs: tuple[str, ...]
+    #: ``False`` when the directory could not be listed: its stored files and its subtree are
+    #: left as they are
+    listed: bool = True
+
+
+@attrs.frozen
+class SourceRequest:
+    """What a source needs to scan one master directory."""
+
+    master: MasterDirectory
+    #: the master's root on disk (``path`` with ``[umdl] prefix`` applied), ``None`` for remote
+    #: sources
+    local_root: str | None
+    #: directories matching any of these (searched in the path relative to the root, with a
+    #: leading ``/``) are skipped with their subtree
+    excludes: tuple[re.Pattern[str], ...]
+    #: the stored change token of a directory (by relative path), ``None`` if unknown; a source
+    #: may skip per-file work when it equals the one it sees
+    known_ctime: Callable[[str], int | None]
+    #: ignore ``known_ctime`` and read everything
+    force: bool = False
+    #: directories per batch
+    batch_size: int = 500
+    #: file names starting with these are not content (the tree's own listing files)
+    ignore_files: tuple[str, ...] = ("fullfiletimelist-", "imagelist-")
+
+    def ignored_file(self, name: str) -> bool:
+        return name.startswith(self.ignore_files)
+
+    def excluded(self, path: str) -> bool:
+        probe = "/" + path
+        return any(pattern.search(probe) for pattern in self.excludes)
+
+    def unchanged(self, path: str, ctime: int) -> bool:
+        return not self.force and self.known_ctime(path) == ctime
+
+
+@runtime_checkable
+class ScanSession(Protocol):
+    """One open scan of one master directory; owned by the ``async with`` that opened it."""
+
+    def batches(self) -> AsyncIterator[list[ScannedDirectory]]:
+        """Stream the tree, a list of complete directories at a time."""
+
+    async def read_files(self, paths: Sequence[str], max_bytes: int) -> dict[str, bytes]:
+        """The contents of small metadata files (``repomd.xml``, checksum files), by path relative
+        to the root.  Files that cannot be read (or are larger than ``max_bytes``) are left out
+        and logged; a source that cannot read file contents returns ``{}``."""
+
+
+@runtime_checkable
+class ScannerSource(Protocol):
+    """A way of reading a master tree, named in ``[[umdl.master]] source``."""
+
+    #: ``directory``, ``fullfiletimelist``, ``rsync``, ``file``, ...
+    name: str
+
+    def open(self, request: SourceRequest) -> AbstractAsyncContextManager[ScanSession]:
+        """Prepare a scan (run a listing command, open a file) and yield its session; leaving the
+        context releases everything (temporary files, processes).  Raise :class:`SourceError`
+        when the tree cannot be read at all."""
+
+
+# --------------------------------------------------------------------------------------------
+# helpers for sources written as synchronous generators
+# --------------------------------------------------------------------------------------------
+
+
+def _take(iterator: Iterator[T], count: int) -> list[T]:
+    batch: list[T] = []
+    for item in iterator:
+        batch.append(item)
+        if len(batch) >= count:
+            break
+    return batch
+
+
+async def batches_in_thread(iterator: Iterator[T], batch_size: int) -> AsyncIterator[list[T]]:
+    """Advance a blocking iterator in worker threads, ``batch_size`` items at a time, so the trio
+    thread never blocks on the disk.  The iterator is closed when the consumer stops early."""
+    try:
+        while True:
+            batch = await trio.to_thread.run_sync(_take, iterator, batch_size)
+            if not batch:
+                return
+            yield batch
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+def read_local_files(root: str, paths: Sequence[str], max_bytes: int) -> dict[str, bytes]:
+    """Read small files under ``root`` (blocking; run it in a thread)."""
+    import logging
+    import os
+
+    from mmcore.logs import kv
+
+    log = logging.getLogger("mmcore.scan")
+    contents: dict[str, bytes] = {}
+    for path in paths:
+        full = os.path.join(root, path)
+        try:
+            with open(full, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            log.warning("cannot read metadata file %s", kv(path=full, error=exc.strerror))
+            continue
+        if len(data) > max_bytes:
+            log.warning("metadata file too large, skipped %s", kv(path=full, limit=max_bytes))
+            continue
+        contents[path] = data
+    return contents

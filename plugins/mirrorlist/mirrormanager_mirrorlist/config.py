@@ -1,0 +1,55 @@
+"""The ``[mirrorlist]`` configuration table (cache writer keys first, list-server keys after)."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class MirrorlistConfig:
+    """``[mirrorlist]``: where the protobuf cache lives and how it is written and served."""
+
+    # ---- cache writer (``mirrormanager cache write``) -------------------------------------
+    #: the protobuf cache file written by ``cache write`` and read by ``serve mirrorlist``
+    cache_path: str = "var/mirrorlist_cache.proto"
+    #: seconds allowed for resolving every host netblock given as a DNS name, all together;
+    #: names not resolved by then are left out (and logged)
+    dns_timeout: float = 5.0
+    #: names resolved in parallel
+    dns_workers: int = 16
+
+    # ---- list server (``mirrormanager serve mirrorlist``) ---------------------------------
+    #: ``HOST:PORT`` to listen on (``[::]:3000`` for every IPv6 and IPv4 address)
+    listen: str = "127.0.0.1:3000"
+    #: worker processes sharing the port (SO_REUSEPORT); 1 serves from the main process
+    workers: int = 1
+    #: below this many usable hosts the global list is added (upstream ``--minimum``)
+    minimum: int = 5
+    #: MaxMind GeoIP2/GeoLite2 Country database; "" = no GeoIP (every client is ``N/A``)
+    geoip: str = ""
+    #: ``global_netblocks.txt`` (``CIDR ASN`` lines) for ASN matching; "" = no ASN matching
+    netblocks: str = ""
+    #: ``country_continent.csv``; "" = the table shipped with the plugin
+    continents: str = ""
+    #: access-statistics log in upstream's format; "" = no access log
+    access_log: str = "var/mirrorlist.log"
+    #: seconds between checks of the input files for changes (0: reload only on SIGHUP)
+    watch_interval: float = 2.0
+    #: bound of the per-directory view cache, in host entries
+    view_capacity: int = 1_000_000
+    #: parse every cache entry at load time (rejects schema violations; costs load time)
+    validate_cache: bool = True
+    #: take the client address from the last ``X-Forwarded-For`` element (upstream behaviour)
+    trust_forwarded_for: bool = True
+    #: start and answer 503 until a valid cache appears, instead of failing at start
+    allow_missing_cache: bool = False
+    #: HTTP limits: request target, header block (bytes), header count, body (bytes)
+    max_target_bytes: int = 8192
+    max_header_bytes: int = 16384
+    max_headers: int = 100
+    max_body_bytes: int = 65536
+    #: seconds a request may take to arrive / an idle keep-alive connection is kept
+    request_timeout: float = 10.0
+    keepalive_timeout: float = 30.0
+    #: open connections per worker (the oldest waiting one is closed to make room)
+    max_connections: int = 1024

@@ -1,0 +1,71 @@
+"""Country -> continent table: ``country_continent.csv`` plus the cache's redirects.
+
+The CSV has ``CC,CONT`` lines; only lines whose first field is exactly two characters count (so
+a quoted header line is skipped).  A ``CountryContinentRedirectCache`` entry of the cache
+overrides the continent of a country that is in the CSV; redirects for other countries are
+ignored, as upstream does.  The "other countries of the continent" are kept in CSV order
+(upstream iterates a hash map, i.e. in no defined order).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+
+import attrs
+
+log = logging.getLogger(__name__)
+
+PACKAGED_CSV = "country_continent.csv"
+
+
+def parse_country_continent(lines: Iterable[str]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for line in lines:
+        fields = line.strip().split(",")
+        if len(fields) < 2 or len(fields[0]) != 2:
+            continue
+        table[fields[0]] = fields[1].strip()
+    return table
+
+
+def read_country_continent(path: Path | None) -> dict[str, str]:
+    """The CSV at ``path``, or the one shipped in this package when ``path`` is ``None``."""
+    if path is None:
+        text = resources.files(__package__).joinpath(PACKAGED_CSV).read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    table = parse_country_continent(text.splitlines())
+    if not table:
+        raise ValueError(f"{path or PACKAGED_CSV}: no 'CC,CONTINENT' lines")
+    return table
+
+
+@attrs.frozen
+class Continents:
+    #: upper-case country code -> continent code
+    continent_of: Mapping[str, str]
+    #: continent code -> its countries, in CSV order
+    members: Mapping[str, tuple[str, ...]]
+    #: country -> the other countries of its continent, in CSV order
+    neighbours_of: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, csv_table: Mapping[str, str], redirects: Mapping[str, str]) -> Continents:
+        continent_of = {
+            country: redirects.get(country, continent) for country, continent in csv_table.items()
+        }
+        members: dict[str, list[str]] = {}
+        for country, continent in continent_of.items():
+            members.setdefault(continent, []).append(country)
+        neighbours = {
+            country: tuple(c for c in members[continent] if c != country)
+            for country, continent in continent_of.items()
+        }
+        return cls(continent_of, {k: tuple(v) for k, v in members.items()}, neighbours)
+
+    def neighbours(self, country: str) -> tuple[str, ...]:
+        """The other countries on ``country``'s continent (empty when it has none)."""
+        return self.neighbours_of.get(country, ())

@@ -1,0 +1,247 @@
+"""The server's input files, loaded into one swappable generation, and the access log.
+
+:class:`Inputs` owns the current :class:`~.cacheindex.CacheIndex`, the ASN table and the GeoIP
+reader.  :meth:`Inputs.refresh` (run on SIGHUP and by :meth:`Inputs.watch` when a file changes)
+loads changed files in a worker thread, validates them and swaps each one in with a single
+attribute assignment; a file that fails to load is logged and the previous one keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import maxminddb
+import trio
+
+from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex, load_cache
+from mirrormanager_mirrorlist.continents import read_country_continent
+from mirrormanager_mirrorlist.prefixes import AsnTable
+
+log = logging.getLogger(__name__)
+
+Signature = tuple[int, int, int, int]
+
+
+def file_signature(path: Path) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class GeoIP:
+    """Country lookups in a MaxMind GeoIP2/GeoLite2 Country database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._reader: Any = maxminddb.open_database(str(path))
+
+    def country(self, address: str) -> str | None:
+        try:
+            record = self._reader.get(address)
+        except ValueError:
+            return None
+        if not isinstance(record, dict):
+            return None
+        country = record.get("country")
+        if not isinstance(country, dict):
+            return None
+        code = country.get("iso_code")
+        return code if isinstance(code, str) and code else None
+
+
+@attrs.frozen
+class InputPaths:
+    cache: Path
+    geoip: Path | None = None
+    netblocks: Path | None = None
+    #: ``None``: the country_continent.csv shipped with the package
+    continents: Path | None = None
+
+
+class LoadError(Exception):
+    pass
+
+
+class Inputs:
+    def __init__(self, paths: InputPaths, *, view_capacity: int = 1_000_000, validate: bool = True):
+        self.paths = paths
+        self.view_capacity = view_capacity
+        self.validate = validate
+        self.index: CacheIndex | None = None
+        self.asn: AsnTable | None = None
+        self.geoip: GeoIP | None = None
+        self._continents: dict[str, str] = {}
+        self._seen: dict[str, Signature | None] = {}
+        self.reloads = 0
+        self.rejected = 0
+        self._refreshing = trio.Lock()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load_all(self) -> None:
+        """Load every input synchronously (start-up).  Raises :class:`LoadError`."""
+        self._continents = read_country_continent(self.paths.continents)
+        self._seen["continents"] = (
+            file_signature(self.paths.continents) if self.paths.continents else None
+        )
+        if self.paths.geoip is not None:
+            self._seen["geoip"] = file_signature(self.paths.geoip)
+            try:
+                self.geoip = GeoIP(self.paths.geoip)
+            except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
+                raise LoadError(f"GeoIP database {self.paths.geoip}: {exc}") from None
+        if self.paths.netblocks is not None:
+            self._seen["netblocks"] = file_signature(self.paths.netblocks)
+            try:
+                self.asn = AsnTable.from_file(self.paths.netblocks)
+            except OSError as exc:
+                raise LoadError(f"global netblocks {self.paths.netblocks}: {exc}") from None
+        self._seen["cache"] = file_signature(self.paths.cache)
+        try:
+            self.index = self._load_cache()
+        except (OSError, CacheFormatError) as exc:
+            raise LoadError(f"cache {self.paths.cache}: {exc}") from None
+
+    def _load_cache(self) -> CacheIndex:
+        index = load_cache(
+            self.paths.cache,
+            continents_csv=self._continents,
+            view_capacity=self.view_capacity,
+            validate=self.validate,
+        )
+        log.info(
+            "event=cache_loaded path=%s generation=%s directories=%d seconds=%.3f",
+            self.paths.cache, index.generation, index.directory_count, index.load_seconds,
+        )
+        return index
+
+    def changed(self) -> list[str]:
+        """Names of the inputs whose file changed since it was last (tried to be) loaded."""
+        names = []
+        for name in ("cache", "geoip", "netblocks", "continents"):
+            path = getattr(self.paths, name)
+            if path is None:
+                continue
+            if file_signature(path) != self._seen.get(name):
+                names.append(name)
+        return names
+
+    def refresh(self, names: list[str] | None = None) -> bool:
+        """Reload the named inputs (default: the changed ones); True when anything was swapped.
+
+        Runs in a worker thread.  Each file is judged on its own; a bad one is logged and
+        remembered (not retried until it changes again), the others still go live.
+        """
+        names = self.changed() if names is None else names
+        swapped = False
+        if "continents" in names and self.paths.continents is not None:
+            self._seen["continents"] = file_signature(self.paths.continents)
+            try:
+                self._continents = read_country_continent(self.paths.continents)
+                names = [*names, "cache"] if "cache" not in names else names
+            except (OSError, ValueError) as exc:
+                log.error("event=reload_rejected input=continents error=%r", str(exc))
+        if "geoip" in names and self.paths.geoip is not None:
+            self._seen["geoip"] = file_signature(self.paths.geoip)
+            try:
+                self.geoip = GeoIP(self.paths.geoip)
+                swapped = True
+                log.info("event=geoip_loaded path=%s", self.paths.geoip)
+            except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
+                log.error("event=reload_rejected input=geoip error=%r", str(exc))
+        if "netblocks" in names and self.paths.netblocks is not None:
+            self._seen["netblocks"] = file_signature(self.paths.netblocks)
+            try:
+                self.asn = AsnTable.from_file(self.paths.netblocks)
+                swapped = True
+            except OSError as exc:
+                log.error("event=reload_rejected input=netblocks error=%r", str(exc))
+        if "cache" in names:
+            self._seen["cache"] = file_signature(self.paths.cache)
+            started = time.monotonic()
+            try:
+                index = self._load_cache()
+            except (OSError, CacheFormatError) as exc:
+                self.rejected += 1
+                log.error(
+                    "event=reload_rejected input=cache path=%s error=%r keeping=%s",
+                    self.paths.cache, str(exc),
+                    self.index.generation if self.index else None,
+                )
+            else:
+                if self.index is not None and index.generation == self.index.generation:
+                    log.info("event=reload_unchanged generation=%s", index.generation)
+                else:
+                    self.index = index  # the swap: requests read this attribute once
+                    self.reloads += 1
+                    swapped = True
+                    log.info(
+                        "event=cache_swapped generation=%s seconds=%.3f",
+                        index.generation, time.monotonic() - started,
+                    )
+        return swapped
+
+    async def refresh_in_thread(self, names: list[str] | None = None) -> bool:
+        """:meth:`refresh` in a worker thread; one refresh at a time."""
+        async with self._refreshing:
+            return await trio.to_thread.run_sync(self.refresh, names)
+
+    async def watch(self, interval: float) -> None:
+        """Poll the files every ``interval`` seconds and reload what changed, forever."""
+        while True:
+            await trio.sleep(interval)
+            if self.changed():
+                await self.refresh_in_thread()
+
+
+class AccessLog:
+    """Upstream's statistics log: one line per repo/arch request, appended.
+
+    Lines are buffered and written at least once a second (and whenever 64 KiB have gathered)
+    instead of one write and flush per request; :meth:`reopen` follows a log rotation.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = path.open("a", encoding="utf-8", errors="surrogateescape")
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._day: tuple[int, str] = (-1, "")
+
+    def _date(self) -> str:
+        now = int(time.time())
+        day = now // 86400
+        if self._day[0] != day:
+            self._day = (day, time.strftime("%Y-%m-%d", time.gmtime(now)))
+        return self._day[1]
+
+    def record(self, ip: str, country: str, repo: str, arch: str) -> None:
+        line = f"IP: {ip}; DATE: {self._date()}; COUNTRY: {country}; REPO: {repo}; ARCH: {arch}\n"
+        self._pending.append(line)
+        self._pending_bytes += len(line)
+        if self._pending_bytes > 65536:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._handle.write("".join(self._pending))
+            self._handle.flush()
+            self._pending.clear()
+            self._pending_bytes = 0
+
+    def reopen(self) -> None:
+        self.flush()
+        self._handle.close()
+        self._handle = self.path.open("a", encoding="utf-8", errors="surrogateescape")
+
+    def close(self) -> None:
+        self.flush()
+        self._handle.close()

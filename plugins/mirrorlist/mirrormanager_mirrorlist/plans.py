@@ -1,0 +1,136 @@
+"""Per (directory, client country) selection plans: everything of an answer that does not depend
+on the individual client, computed once and kept with the directory's view.
+
+For a request without ``country=`` and without ``protocol=``, the tiers after the netblock and
+ASN ones (GeoIP country, the rest of its continent, the global list when too few hosts were
+found) depend only on the directory and the client's country.  A :class:`TierPlan` holds them
+already reduced the way the final de-duplication would reduce them -- each tier without the hosts
+of the tiers before it and without hosts that have no URL in the directory -- together with the
+inverse bandwidths for the weighted shuffle and each host's default ``/mirrorlist`` line.  A
+request then costs one random draw per host, a sort and a join.
+
+The reduction does not change the distribution: the weighted shuffle gives every host an
+independent key ``u ** (1/w)``, so dropping hosts before the shuffle leaves the relative order
+of the others distributed exactly as dropping them afterwards.  :func:`selection.select` (the
+general path) reduces its tiers the same way and draws in the same order, so both paths give
+identical answers from the same random generator state (``tests/mirrorlist/test_selection_plans.py``
+checks it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from mirrormanager_mirrorlist.cacheindex import CacheIndex, DirectoryView
+from mirrormanager_mirrorlist.selection import allowed_only, count_usable
+
+
+class Tier:
+    """One weighted tier, reduced: hosts, ``1/bandwidth`` and default lines, index-aligned."""
+
+    __slots__ = ("hosts", "inverse", "lines")
+
+    def __init__(self, hosts: tuple[int, ...], inverse: tuple[float, ...],
+                 lines: tuple[str, ...]) -> None:
+        self.hosts = hosts
+        self.inverse = inverse
+        #: the host's default URL for the directory followed by ``\n``; "" when it has none
+        self.lines = lines
+
+
+class TierPlan:
+    __slots__ = ("tiers", "header", "found_via", "has_global", "has_lines", "size")
+
+    def __init__(self, tiers: tuple[Tier, ...], header: str, found_via: str,
+                 has_global: bool) -> None:
+        self.tiers = tiers
+        self.header = header
+        self.found_via = found_via
+        self.has_global = has_global
+        #: some host has a default line (else upstream's "untrimmed list" rule applies)
+        self.has_lines = any(line for tier in tiers for line in tier.lines)
+        #: weight in the view cache (entries of the three tuples)
+        self.size = 1 + 3 * sum(len(tier.hosts) for tier in tiers)
+
+
+def reduce_tier(
+    tier: Sequence[int], by_host: dict[int, tuple[int, ...]], seen: set[int]
+) -> list[int]:
+    """The hosts of a tier that the answer can still use: with URLs here, not listed before."""
+    return [h for h in tier if h in by_host and h not in seen]
+
+
+def build_plan(
+    index: CacheIndex, view: DirectoryView, client_country: str, minimum: int
+) -> TierPlan | None:
+    """The plan for clients of ``client_country`` (steps 5-8 of the selection, no ``country=``,
+    no ``protocol=``), or ``None`` when this directory needs the general path for them (a host
+    listed twice within a tier, or a host without bandwidth)."""
+    header: list[str] = []
+    by_country = view.by_country
+    upper = client_country.upper()
+    geo: Sequence[int] = ()
+    found = by_country.get(upper)
+    if found is not None:
+        geo = found
+        header.append(f"country = {client_country} ")
+    continent: list[int] = []
+    for other in index.continents.neighbours(upper):
+        found = by_country.get(other)
+        if found is not None:
+            continent.extend(found)
+            header.append(f"country = {other} ")
+    global_hosts: list[int] = []
+    has_global = count_usable(index, view, [*geo, *continent], None, minimum) < minimum
+    if has_global:
+        global_hosts = allowed_only(view.global_ids, index.host_allowed, client_country)
+        header.append("country = global ")
+    found_via = (
+        "geoip" if geo else "continent" if continent else "global" if global_hosts else "none"
+    )
+    bandwidth = index.host_bandwidth
+    by_host = view.by_host
+    seen: set[int] = set()
+    tiers = []
+    for raw in (geo, continent, global_hosts):
+        hosts = reduce_tier(raw, by_host, seen)
+        if len(set(hosts)) != len(hosts):
+            return None  # duplicates double a weight: left to the general path
+        weights = [bandwidth.get(h, 0) for h in hosts]
+        if any(w <= 0 for w in weights):
+            return None
+        seen.update(hosts)
+        if hosts:
+            lines = tuple(index.default_line(view, h) for h in hosts)
+            tiers.append(Tier(tuple(hosts), tuple(1.0 / w for w in weights), lines))
+    return TierPlan(tuple(tiers), "".join(header), found_via, has_global)
+
+
+def shuffled(items: Sequence[object], inverse: Sequence[float],
+             draw: random.Random) -> list:  # type: ignore[type-arg]
+    """``items`` in weighted-shuffle order; the same draws and the same order as
+    :func:`selection.weighted_shuffle` for positive weights."""
+    if len(items) < 2:
+        return list(items)
+    rand = draw.random
+    keys = [rand() ** e for e in inverse]
+    by_key = dict(zip(keys, items))
+    if len(by_key) == len(keys):
+        return list(map(by_key.__getitem__, sorted(by_key, reverse=True)))
+    order = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)
+    return [items[i] for i in order]
+
+
+def plan_for(index: CacheIndex, view: DirectoryView, client_country: str,
+             minimum: int) -> TierPlan | None:
+    plans = view.plans
+    key = (client_country, minimum)
+    try:
+        return plans[key]
+    except KeyError:
+        pass
+    plan = build_plan(index, view, client_country, minimum)
+    plans[key] = plan
+    index.views.grow(view, plan.size if plan is not None else 1)
+    return plan

@@ -1,0 +1,466 @@
+"""The scanner's storage operations (:class:`mmcore.scan.store.ScanStore`) on SQLAlchemy Core.
+
+Mixed into ``SqlStore`` (it uses ``self.engine``, ``self.dialect`` and ``self._errors``).  Bulk
+statements only: one ``executemany`` per kind of write per batch, never a statement per row, and
+no statement at all for an empty batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mmcore.logs import kv
+from mmcore.scan.store import (
+    CategorySnapshot,
+    CategoryTarget,
+    DirectoryWrite,
+    FileDetailWrite,
+    KnownDirectory,
+    RepositoryWrite,
+    ScanBatch,
+    ScanWriteResult,
+)
+from mmcore.store import StoreError
+
+from . import schema as s
+
+log = logging.getLogger("mirrormanager_pg_store.scan")
+
+_CHUNK = 500
+DAY = 86400
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def age_file_details(
+    rows: Iterable[tuple[int, int, str, int | None]], max_stale_days: int, now: int
+) -> list[int]:
+    """Ids of file_detail rows to delete (MirrorManager2's ``age_file_details``).
+
+    ``rows`` are ``(id, directory_id, filename, timestamp)`` ordered by directory, filename and
+    newest first.  Per (directory, filename): the newest row stays; the second newest stays
+    unless the newest is older than ``max_stale_days - 1`` days; older rows go once they are
+    older than ``max_stale_days`` days.
+    """
+    doomed: list[int] = []
+    stale = now - max_stale_days * DAY
+    settled = now - (max_stale_days - 1) * DAY
+    key: tuple[int, str] | None = None
+    position = 0
+    newest = 0
+    for row_id, directory_id, filename, timestamp in rows:
+        ts = timestamp or 0
+        if (directory_id, filename) != key:
+            key = (directory_id, filename)
+            position = 0
+            newest = ts
+        elif position == 1:
+            if newest < settled:
+                doomed.append(row_id)
+        elif ts < stale:
+            doomed.append(row_id)
+        position += 1
+    return doomed
+
+
+class ScanOpsMixin:
+    """:class:`mmcore.scan.store.ScanStore` for ``SqlStore``."""
+
+    engine: sa.Engine
+    dialect: str
+
+    # ----------------------------------------------------------------------------------------
+    # opening a category
+    # ----------------------------------------------------------------------------------------
+
+    def scan_open_category(self, target: CategoryTarget) -> CategorySnapshot:
+        with self._errors(f"open category {target.category!r} for scanning in"):  # type: ignore[attr-defined]
+            with self.engine.begin() as conn:
+                created = self._scan_ensure_category(conn, target)
+            with self.engine.connect() as conn:
+                return self._scan_snapshot(conn, target, created)
+
+    def _scan_ensure_category(self, conn: sa.Connection, target: CategoryTarget) -> tuple[str, ...]:
+        created: list[str] = []
+        product_id = conn.execute(
+            sa.select(s.product.c.id).where(s.product.c.name == target.product)
+        ).scalar()
+        if product_id is None:
+            product_id = conn.execute(
+                sa.insert(s.product).values(name=target.product).returning(s.product.c.id)
+            ).scalar_one()
+            created.append("product")
+        topdir_id = conn.execute(
+            sa.select(s.directory.c.id).where(s.directory.c.name == target.topdir)
+        ).scalar()
+        row = conn.execute(
+            sa.select(s.category.c.id, s.category.c.product_id, s.category.c.topdir_id)
+            .where(s.category.c.name == target.category)
+        ).first()
+        if row is not None and row.product_id not in (None, product_id):
+            other = conn.execute(
+                sa.select(s.product.c.name).where(s.product.c.id == row.product_id)
+            ).scalar()
+            raise StoreError(f"category {target.category!r} belongs to product {other!r} in the "
+                             f"database, the configuration says {target.product!r}")
+        if row is not None and row.topdir_id is not None and row.topdir_id != topdir_id:
+            other = conn.execute(
+                sa.select(s.directory.c.name).where(s.directory.c.id == row.topdir_id)
+            ).scalar()
+            raise StoreError(f"category {target.category!r} has the top directory {other!r} in "
+                             f"the database, the configuration says {target.topdir!r}")
+        if topdir_id is None:
+            topdir_id = conn.execute(
+                sa.insert(s.directory).values(name=target.topdir, readable=True, ctime=0)
+                .returning(s.directory.c.id)
+            ).scalar_one()
+            created.append("topdir")
+        if row is None:
+            category_id = conn.execute(
+                sa.insert(s.category).values(
+                    name=target.category, product_id=product_id, topdir_id=topdir_id
+                ).returning(s.category.c.id)
+            ).scalar_one()
+            created.append("category")
+        else:
+            category_id = row.id
+            if row.product_id is None or row.topdir_id is None:
+                conn.execute(sa.update(s.category).where(s.category.c.id == category_id)
+                             .values(product_id=product_id, topdir_id=topdir_id))
+        linked = conn.execute(
+            sa.select(sa.func.count()).select_from(s.category_directory).where(
+                s.category_directory.c.category_id == category_id,
+                s.category_directory.c.directory_id == topdir_id,
+            )
+        ).scalar_one()
+        if not linked:
+            conn.execute(sa.insert(s.category_directory).values(
+                category_id=category_id, directory_id=topdir_id))
+        return tuple(created)
+
+    def _scan_snapshot(
+        self, conn: sa.Connection, target: CategoryTarget, created: tuple[str, ...]
+    ) -> CategorySnapshot:
+        cat = conn.execute(
+            sa.select(s.category.c.id, s.category.c.product_id)
+            .where(s.category.c.name == target.category)
+        ).one()
+        topdir = target.topdir
+        cut = len(topdir) + 1
+        d, cd = s.directory, s.category_directory
+        directories: dict[str, KnownDirectory] = {}
+        rows = conn.execute(
+            sa.select(d.c.id, d.c.name, d.c.ctime, d.c.readable)
+            .join(cd, cd.c.directory_id == d.c.id)
+            .where(cd.c.category_id == cat.id)
+        )
+        for row_id, name, ctime, readable in rows:
+            if name == topdir:
+                rel = ""
+            elif name.startswith(topdir + "/"):
+                rel = name[cut:]
+            else:
+                continue
+            directories[rel] = KnownDirectory(row_id, ctime or 0, bool(readable))
+        r = s.repository
+        repo_dirs = set()
+        for (name,) in conn.execute(
+            sa.select(d.c.name).join(r, r.c.directory_id == d.c.id)
+            .join(cd, cd.c.directory_id == d.c.id).where(cd.c.category_id == cat.id)
+        ):
+            if name == topdir:
+                repo_dirs.add("")
+            elif name.startswith(topdir + "/"):
+                repo_dirs.add(name[cut:])
+        keys = frozenset(
+            (prefix, arch) for prefix, arch in conn.execute(
+                sa.select(r.c.prefix, s.arch.c.name).join(s.arch, s.arch.c.id == r.c.arch_id)
+                .where(r.c.prefix.is_not(None))
+            )
+        )
+        arches = tuple(conn.execute(sa.select(s.arch.c.name).order_by(s.arch.c.id)).scalars())
+        versions = tuple(
+            v for v in conn.execute(
+                sa.select(s.version.c.name).where(s.version.c.product_id == cat.product_id)
+                .order_by(s.version.c.id.desc())
+            ).scalars() if v is not None
+        )
+        return CategorySnapshot(
+            category_id=cat.id, category=target.category, product_id=cat.product_id,
+            topdir=topdir, created=created, directories=directories,
+            repository_directories=frozenset(repo_dirs), repository_keys=keys,
+            arches=arches, versions=versions,
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # applying a scan
+    # ----------------------------------------------------------------------------------------
+
+    def scan_apply(
+        self,
+        snapshot: CategorySnapshot,
+        batches: Iterable[ScanBatch],
+        *,
+        max_stale_days: int,
+        now: int,
+    ) -> ScanWriteResult:
+        counts: dict[str, int] = defaultdict(int)
+        new_ids: dict[str, int] = {}
+        with self._errors(f"write the scan of {snapshot.category!r} to"):  # type: ignore[attr-defined]
+            with self.engine.begin() as conn:
+                writer = _Writer(conn, snapshot, new_ids, counts)
+                for batch in batches:
+                    if batch.directories:
+                        writer.directories(batch.directories)
+                    if batch.repositories:
+                        writer.repositories(batch.repositories)
+                    if batch.file_details:
+                        writer.file_details(batch.file_details)
+                    if batch.delete_directories:
+                        writer.delete(batch.delete_directories)
+                counts["file_details_aged"] = writer.age(max_stale_days, now)
+        return ScanWriteResult(**counts)
+
+
+class _Writer:
+    """The writes of one category scan, inside its transaction."""
+
+    def __init__(self, conn: sa.Connection, snapshot: CategorySnapshot,
+                 new_ids: dict[str, int], counts: dict[str, int]) -> None:
+        self.conn = conn
+        self.snapshot = snapshot
+        self.new_ids = new_ids
+        self.counts = counts
+        self.arch_ids: dict[str, int] | None = None
+        self.version_ids: dict[str, int] | None = None
+
+    def full_name(self, path: str) -> str:
+        return f"{self.snapshot.topdir}/{path}" if path else self.snapshot.topdir
+
+    def directory_id(self, path: str) -> int | None:
+        known = self.snapshot.directories.get(path)
+        return known.id if known is not None else self.new_ids.get(path)
+
+    # -- directories -----------------------------------------------------------------------
+
+    def directories(self, writes: Sequence[DirectoryWrite]) -> None:
+        d = s.directory
+        with_files: list[dict[str, Any]] = []
+        without_files: list[dict[str, Any]] = []
+        fresh: list[DirectoryWrite] = []
+        for w in writes:
+            known = self.snapshot.directories.get(w.path)
+            row_id = known.id if known is not None else self.new_ids.get(w.path)
+            if row_id is None:
+                fresh.append(w)
+                continue
+            readable = w.readable if w.readable is not None else (known.readable if known else True)
+            params = {"_id": row_id, "_ctime": w.ctime, "_readable": readable}
+            if w.files is not None:
+                params["_files"] = s.encode_files(w.files)
+                with_files.append(params)
+            else:
+                without_files.append(params)
+        if fresh:
+            with_files.extend(self._insert_directories(fresh))
+        where = d.c.id == sa.bindparam("_id")
+        if with_files:
+            self.conn.execute(
+                sa.update(d).where(where).values(
+                    ctime=sa.bindparam("_ctime"), readable=sa.bindparam("_readable"),
+                    files=sa.bindparam("_files")),
+                with_files,
+            )
+        if without_files:
+            self.conn.execute(
+                sa.update(d).where(where).values(
+                    ctime=sa.bindparam("_ctime"), readable=sa.bindparam("_readable")),
+                without_files,
+            )
+        self.counts["directories_updated"] += len(writes) - len(fresh)
+
+    def _insert_directories(self, writes: list[DirectoryWrite]) -> list[dict[str, Any]]:
+        """Insert new rows; rows that exist under that name (another category's) are returned as
+        updates.  Either way the directory is linked to the category."""
+        d = s.directory
+        names = {self.full_name(w.path): w for w in writes}
+        existing: dict[str, int] = {}
+        for chunk in _chunks(list(names)):
+            for row_id, name in self.conn.execute(
+                sa.select(d.c.id, d.c.name).where(d.c.name.in_(chunk))
+            ):
+                existing[name] = row_id
+        updates = []
+        rows = []
+        for name, w in names.items():
+            readable = True if w.readable is None else w.readable
+            if name in existing:
+                self.new_ids[w.path] = existing[name]
+                updates.append({"_id": existing[name], "_ctime": w.ctime, "_readable": readable,
+                                "_files": s.encode_files(w.files or ())})
+            else:
+                rows.append({"name": name, "ctime": w.ctime, "readable": readable,
+                             "files": s.encode_files(w.files or ())})
+        if rows:
+            result = self.conn.execute(
+                sa.insert(d).returning(d.c.id, d.c.name, sort_by_parameter_order=True), rows
+            )
+            cut = len(self.snapshot.topdir) + 1
+            for row_id, name in result:
+                self.new_ids["" if name == self.snapshot.topdir else name[cut:]] = row_id
+            self.counts["directories_added"] += len(rows)
+        link_ids = [self.new_ids[w.path] for w in writes]
+        already: set[int] = set()
+        if existing:
+            cd = s.category_directory
+            for chunk in _chunks(list(existing.values())):
+                already.update(self.conn.execute(
+                    sa.select(cd.c.directory_id).where(
+                        cd.c.category_id == self.snapshot.category_id,
+                        cd.c.directory_id.in_(chunk))
+                ).scalars())
+        links = [{"category_id": self.snapshot.category_id, "directory_id": i}
+                 for i in link_ids if i not in already]
+        if links:
+            self.conn.execute(sa.insert(s.category_directory), links)
+        self.counts["directories_updated"] += len(updates)
+        return updates
+
+    # -- repositories ------------------------------------------------------------------------
+
+    def _lookups(self) -> tuple[dict[str, int], dict[str, int]]:
+        if self.arch_ids is None:
+            self.arch_ids = dict(self.conn.execute(sa.select(s.arch.c.name, s.arch.c.id)).all())
+        if self.version_ids is None:
+            self.version_ids = {
+                name: row_id for name, row_id in self.conn.execute(
+                    sa.select(s.version.c.name, s.version.c.id)
+                    .where(s.version.c.product_id == self.snapshot.product_id)
+                ) if name is not None
+            }
+        return self.arch_ids, self.version_ids
+
+    def repositories(self, writes: Sequence[RepositoryWrite]) -> None:
+        arch_ids, version_ids = self._lookups()
+        r = s.repository
+        rows = []
+        for w in writes:
+            arch_id = arch_ids.get(w.arch)
+            directory_id = self.directory_id(w.path)
+            if arch_id is None or directory_id is None:
+                log.warning("repository skipped %s", kv(path=self.full_name(w.path),
+                                                        reason="unknown arch or directory"))
+                continue
+            if w.version not in version_ids:
+                version_ids[w.version] = self.conn.execute(
+                    sa.insert(s.version).values(
+                        name=w.version, product_id=self.snapshot.product_id,
+                        is_test=w.version_is_test,
+                    ).returning(s.version.c.id)
+                ).scalar_one()
+                self.counts["versions_added"] += 1
+            name = self.full_name(w.path)
+            clash = self.conn.execute(
+                sa.select(r.c.id).where(sa.or_(
+                    r.c.name == name,
+                    sa.and_(r.c.prefix == w.prefix, r.c.arch_id == arch_id)
+                    if w.prefix is not None else sa.false(),
+                ))
+            ).first()
+            if clash is not None:
+                log.warning("repository exists, not created %s",
+                            kv(path=name, prefix=w.prefix, arch=w.arch))
+                continue
+            rows.append({
+                "name": name, "prefix": w.prefix, "category_id": self.snapshot.category_id,
+                "version_id": version_ids[w.version], "arch_id": arch_id,
+                "directory_id": directory_id,
+            })
+        if rows:
+            self.conn.execute(sa.insert(r), rows)
+            self.counts["repositories_added"] += len(rows)
+
+    # -- file details ------------------------------------------------------------------------
+
+    def file_details(self, writes: Sequence[FileDetailWrite]) -> None:
+        fd = s.file_detail
+        by_dir: dict[int, list[FileDetailWrite]] = defaultdict(list)
+        for w in writes:
+            directory_id = self.directory_id(w.path)
+            if directory_id is not None:
+                by_dir[directory_id].append(w)
+        existing: set[tuple[Any, ...]] = set()
+        for chunk in _chunks(list(by_dir)):
+            existing.update(tuple(row) for row in self.conn.execute(
+                sa.select(fd.c.directory_id, fd.c.filename, fd.c.timestamp, fd.c.size, fd.c.md5,
+                          fd.c.sha1, fd.c.sha256, fd.c.sha512).where(fd.c.directory_id.in_(chunk))
+            ))
+        rows = []
+        for directory_id, items in by_dir.items():
+            for w in items:
+                key = (directory_id, w.filename, w.timestamp, w.size, w.md5, w.sha1, w.sha256,
+                       w.sha512)
+                if key in existing:
+                    continue
+                existing.add(key)
+                rows.append({"directory_id": directory_id, "filename": w.filename,
+                             "timestamp": w.timestamp, "size": w.size, "md5": w.md5,
+                             "sha1": w.sha1, "sha256": w.sha256, "sha512": w.sha512})
+        if rows:
+            self.conn.execute(sa.insert(fd), rows)
+            self.counts["file_details_added"] += len(rows)
+
+    # -- deletions ---------------------------------------------------------------------------
+
+    def delete(self, paths: Sequence[str]) -> None:
+        ids = [i for i in (self.directory_id(p) for p in paths if p) if i is not None]
+        if not ids:
+            return
+        cd = s.category_directory
+        shared = set(self.conn.execute(
+            sa.select(cd.c.directory_id).where(cd.c.directory_id.in_(ids))
+            .group_by(cd.c.directory_id).having(sa.func.count() > 1)
+        ).scalars())
+        topdirs = set(self.conn.execute(
+            sa.select(s.category.c.topdir_id).where(s.category.c.topdir_id.in_(ids))
+        ).scalars())
+        doomed = [i for i in ids if i not in shared and i not in topdirs]
+        if not doomed:
+            return
+        r = s.repository
+        repo_ids = list(self.conn.execute(
+            sa.select(r.c.id).where(r.c.directory_id.in_(doomed))).scalars())
+        if repo_ids:
+            self.conn.execute(sa.delete(s.propagation_stat)
+                              .where(s.propagation_stat.c.repository_id.in_(repo_ids)))
+            self.conn.execute(sa.delete(r).where(r.c.id.in_(repo_ids)))
+        for table in (s.file_detail, s.host_category_dir, s.directory_exclusive_host):
+            self.conn.execute(sa.delete(table).where(table.c.directory_id.in_(doomed)))
+        self.conn.execute(sa.delete(cd).where(cd.c.directory_id.in_(doomed)))
+        self.conn.execute(sa.delete(s.directory).where(s.directory.c.id.in_(doomed)))
+        self.counts["directories_deleted"] += len(doomed)
+        log.info("deleted vanished directories %s",
+                 kv(category=self.snapshot.category, count=len(doomed)))
+
+    # -- ageing ----------------------------------------------------------------------------
+
+    def age(self, max_stale_days: int, now: int) -> int:
+        fd, cd = s.file_detail, s.category_directory
+        rows = self.conn.execute(
+            sa.select(fd.c.id, fd.c.directory_id, fd.c.filename, fd.c.timestamp)
+            .join(cd, cd.c.directory_id == fd.c.directory_id)
+            .where(cd.c.category_id == self.snapshot.category_id)
+            .order_by(fd.c.directory_id, fd.c.filename, fd.c.timestamp.desc(), fd.c.id.desc())
+        )
+        doomed = age_file_details(rows, max_stale_days, now)
+        for chunk in _chunks(doomed):
+            self.conn.execute(sa.delete(fd).where(fd.c.id.in_(chunk)))
+        return len(doomed)

@@ -1,0 +1,49 @@
+"""pyftpdlib on 127.0.0.1 serving a directory anonymously; prints ``listening PORT``.
+
+Below a top-level directory named ``hang`` every listing starts (``150``) and never delivers a
+byte: a server hanging mid-listing.  Run by the ``ftp_mirrors`` fixture as a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import ThreadedFTPServer
+
+
+class Handler(FTPHandler):
+    def _hangs(self, path: str) -> bool:
+        relative = os.path.relpath(path, self.authorizer.get_home_dir("anonymous"))
+        return relative == "hang" or relative.startswith("hang" + os.sep)
+
+    def ftp_MLSD(self, path):  # noqa: N802 (pyftpdlib's naming)
+        if self._hangs(path):
+            self.respond("150 File status okay. About to open data connection.")
+            time.sleep(3600)
+        return super().ftp_MLSD(path)
+
+    def ftp_LIST(self, path):  # noqa: N802
+        if self._hangs(path):
+            self.respond("150 File status okay. About to open data connection.")
+            time.sleep(3600)
+        return super().ftp_LIST(path)
+
+
+def main() -> None:
+    root = sys.argv[1]
+    authorizer = DummyAuthorizer()
+    authorizer.add_anonymous(root)
+    Handler.authorizer = authorizer
+    Handler.passive_ports = None
+    Handler.banner = "test ftpd ready"
+    server = ThreadedFTPServer(("127.0.0.1", 0), Handler)
+    print(f"listening {server.address[1]}", flush=True)
+    server.serve_forever(handle_exit=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""``mirrormanager crawl`` and ``crawl propagation`` through the command line, and the
+propagation classification."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import sqlalchemy as sa
+import trio
+from crawl_db import (
+    MirrorSpec,
+    add_file_detail,
+    add_repository,
+    hcd_state,
+    populate,
+)
+from crawl_trees import UPDATES, expected_verdicts
+from mirrormanager_pg_store import schema as t
+from mirrormanager_pg_store.store import SqlStore
+
+from mmcore.cli import main
+from mmcore.crawl.propagation import DAY, classify
+
+
+def _config(tmp_path, store_url: str) -> str:
+    path = tmp_path / "mm.toml"
+    path.write_text(
+        f'[database]\nurl = "{store_url}"\n[paths]\ndata_dir = "{tmp_path / "var"}"\n'
+        "[crawler]\noperation_timeout = 3.0\nconnect_timeout = 2.0\nauto_disable = 2\n"
+    )
+    return str(path)
+
+
+async def _main(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    # the command runs its own trio loop: run it in a thread, as a user's shell would
+    code = await trio.to_thread.run_sync(lambda: main(argv, out=out, err=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+async def test_crawl_command(tmp_path, store_url, trees, http_mirrors):
+    store = SqlStore(store_url)
+    store.upgrade()
+    ids = populate(store, trees.master_top, trees.directories, [
+        MirrorSpec("stale.example", (http_mirrors.url("stale"),)),
+        MirrorSpec("full.example", (http_mirrors.url("full"),)),
+    ])
+    config = _config(tmp_path, store_url)
+
+    code, out, err = await _main(["--config", config, "crawl", "--dry-run", "--concurrency", "2"])
+    assert code == 0, err
+    assert "crawled 2 hosts" in out and "dry run" in out
+    assert set(hcd_state(store, ids["stale.example"]).values()) == {True}
+
+    code, out, err = await _main(["--config", config, "crawl", "--host", str(ids["stale.example"])])
+    assert code == 0, err
+    assert "crawled 1 hosts" in out and "stale.example" in out and "2 not" in out
+    assert hcd_state(store, ids["stale.example"]) == expected_verdicts("stale", trees.directories, True)
+    assert (tmp_path / "var" / "crawler" / f"{ids['stale.example']}.log").exists()
+    assert "crawl: 1/1 hosts done" in err
+
+    code, _, err = await _main(["--config", config, "crawl", "--continent", "XX"])
+    assert code == 2 and "unknown continent" in err
+    store.close()
+
+
+async def test_propagation_command(tmp_path, store_url, trees, http_mirrors):
+    store = SqlStore(store_url)
+    store.upgrade()
+    populate(store, trees.master_top, trees.directories, [
+        MirrorSpec("full.example", (http_mirrors.url("full"),)),
+        MirrorSpec("stale.example", (http_mirrors.url("stale_same_size"),)),
+        MirrorSpec("missing.example", (http_mirrors.url("missing_repo"),)),
+    ])
+    add_repository(store, trees.directories)
+    repodata = next(d for d in trees.directories if d.path == UPDATES + "/repodata")
+    # the master's previous repomd.xml (the stale mirror's) is a day and a half older
+    stale_repomd = trees.mirrors["stale_same_size"] / UPDATES / "repodata" / "repomd.xml"
+    import hashlib
+
+    newest = int(time.time()) - 3600
+    add_file_detail(store, repodata.directory_id, hashlib.sha256(stale_repomd.read_bytes()).hexdigest(),
+                    newest - DAY - DAY // 2)
+    config = _config(tmp_path, store_url)
+    code, out, err = await _main(["--config", config, "crawl", "propagation"])
+    assert code == 0, err
+    assert "updates-released-f40: same day 1, one day 1, two days 0, older 0, no info 1" in out
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t.propagation_stat)).one()
+    assert (row.same_day, row.one_day, row.no_info) == (1, 1, 1)
+    store.close()
+
+
+def test_classify():
+    master = (("a" * 64, 10 * DAY), ("b" * 64, 9 * DAY - 1), ("c" * 64, 8 * DAY - 1), ("d" * 64, 6 * DAY))
+    assert classify("A" * 64, master) == "same_day"
+    assert classify("b" * 64, master) == "one_day"
+    assert classify("c" * 64, master) == "two_day"
+    assert classify("d" * 64, master) == "older"
+    assert classify("e" * 64, master) == "older"
+    assert classify(None, master) == "no_info"

@@ -1,0 +1,162 @@
+"""The HTTP(S) crawl protocol against the simulated mirror server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+from pathlib import Path
+
+import pytest
+import trio
+from crawl_trees import expected_verdicts
+from mirrormanager_http.protocol import HttpProtocol
+
+from mmcore.crawl.protocol import CategoryCheck, CrawlLimits
+
+
+async def check(limits: CrawlLimits, url: str, trees, host_log, verify=True) -> CategoryCheck:
+    async with HttpProtocol(verify=verify).session(limits) as session:
+        return await session.check_category(url, trees.directories, host_log)
+
+
+def by_path(result: CategoryCheck, trees) -> dict[str, bool | None]:
+    paths = {d.directory_id: d.path for d in trees.directories}
+    return {paths[v.directory_id]: v.up2date for v in result.verdicts}
+
+
+@pytest.mark.parametrize("kind", ["full", "stale", "stale_same_size", "missing_repo"])
+async def test_directories_of_each_mirror_copy(kind, http_mirrors, trees, limits, host_log):
+    result = await check(limits, http_mirrors.url(kind), trees, host_log)
+    assert result.failure is None
+    assert by_path(result, trees) == expected_verdicts(kind, trees.directories, checksums=True)
+
+
+async def test_stale_repomd_reason_names_the_checksum(http_mirrors, trees, limits, host_log):
+    result = await check(limits, http_mirrors.url("stale_same_size"), trees, host_log)
+    reasons = {v.reason for v in result.verdicts if v.up2date is False}
+    assert reasons == {"repomd.xml sha256 differs from master"}
+
+
+async def test_keep_alive_one_connection_per_mirror(http_mirrors, trees, limits, host_log):
+    before = http_mirrors.server.stats.connections
+    result = await check(limits, http_mirrors.url("full"), trees, host_log)
+    assert result.operations > 10
+    assert http_mirrors.server.stats.connections - before == 1
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason", "max_seconds"),
+    [
+        ("hang", "timeout after 2s", 4),
+        ("trickle", "timeout after 2s", 4),
+        ("endless", "body larger than 65536 bytes", 4),
+        ("redirect_loop", "redirect loop", 2),
+        ("redirect_offhost", "redirect to another host", 2),
+        ("bad_length", "size", 3),
+        ("soft_404", "answers 200 for a file that does not exist", 2),
+    ],
+)
+async def test_hostile_mirrors_fail_with_reason(
+    behaviour, reason, max_seconds, http_mirrors, trees, limits, host_log
+):
+    start = trio.current_time()
+    result = await check(limits, http_mirrors.url(behaviour), trees, host_log)
+    elapsed = trio.current_time() - start
+    assert elapsed < max_seconds
+    if behaviour == "bad_length":
+        # HEAD lies about sizes: every directory with files is judged not up to date, and the
+        # repomd.xml GET whose body is shorter than announced fails the URL
+        assert result.failure is None or "malformed response" in result.failure
+        assert result.failure is not None or all(
+            v.up2date is not True for v in result.verdicts if v.reason
+        )
+        return
+    assert result.failure is not None
+    assert reason in result.failure
+    assert result.verdicts == ()
+
+
+async def test_server_errors_make_directories_unknown(http_mirrors, trees, limits, host_log):
+    # a 500 on the probe is not a 2xx: the mirror is reachable, every file answers 500
+    result = await check(limits, http_mirrors.url("error"), trees, host_log)
+    assert result.failure is None
+    with_files = {d.directory_id for d in trees.directories if d.files}
+    assert {v.up2date for v in result.verdicts if v.directory_id in with_files} == {None}
+
+
+async def test_connection_refused(trees, limits, host_log):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = await check(limits, f"http://127.0.0.1:{port}/fedora/linux", trees, host_log)
+    assert result.failure is not None and "connection failed" in result.failure
+
+
+class _NoSuchName(trio.abc.HostnameResolver):
+    async def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        if host == "mirror.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return await trio.to_thread.run_sync(
+            socket.getaddrinfo, host, port, family, type, proto, flags
+        )
+
+    async def getnameinfo(self, sockaddr, flags):
+        raise NotImplementedError
+
+
+async def test_dns_failure(trees, limits, host_log):
+    # resolved by a local resolver so no query leaves the machine
+    previous = trio.socket.set_custom_hostname_resolver(_NoSuchName())
+    try:
+        result = await check(limits, "http://mirror.invalid/fedora/linux", trees, host_log)
+    finally:
+        trio.socket.set_custom_hostname_resolver(previous)
+    assert result.failure is not None and "DNS failure" in result.failure
+
+
+@pytest.fixture(scope="session")
+def self_signed(tmp_path_factory) -> tuple[Path, Path]:
+    work = tmp_path_factory.mktemp("tls")
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-days", "1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=30,
+    )
+    return cert, key
+
+
+async def test_tls_error(nursery, trees, limits, host_log, self_signed, http_mirrors):
+    cert, key = self_signed
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listeners = await trio.open_ssl_over_tcp_listeners(0, context, host="127.0.0.1")
+    port = listeners[0].transport_listener.socket.getsockname()[1]
+
+    async def handler(stream):
+        with trio.move_on_after(5):
+            try:
+                await stream.do_handshake()
+            except trio.BrokenResourceError:
+                pass
+
+    nursery.start_soon(trio.serve_listeners, handler, listeners)
+    result = await check(limits, f"https://127.0.0.1:{port}/full/fedora/linux", trees, host_log)
+    assert result.failure is not None and "TLS error" in result.failure
+
+
+async def test_fetch_sha256_for_propagation(http_mirrors, trees, limits, host_log):
+    import hashlib
+
+    from crawl_trees import UPDATES
+
+    repomd = trees.mirrors["full"] / UPDATES / "repodata" / "repomd.xml"
+    async with HttpProtocol().session(limits) as session:
+        sha = await session.fetch_sha256(
+            http_mirrors.url("full") + f"/{UPDATES}/repodata/repomd.xml", host_log
+        )
+        missing = await session.fetch_sha256(http_mirrors.url("missing_repo") + f"/{UPDATES}/repodata/repomd.xml", host_log)
+        endless = await session.fetch_sha256(http_mirrors.url("endless") + f"/{UPDATES}/repodata/repomd.xml", host_log)
+    assert sha == hashlib.sha256(repomd.read_bytes()).hexdigest()
+    assert missing is None and endless is None
