@@ -202,6 +202,33 @@ class ProtocolTable:
         return [(url, protocol) for _, _, url, protocol in sorted(usable, key=lambda u: u[:2])]
 
 
+def stale_metadata_marks_repository(
+    verdicts: tuple[tuple[int, str, bool | None], ...], host_log: Any = None
+) -> tuple[tuple[int, str, bool | None], ...]:
+    """A repository whose ``repodata/`` is out of date is out of date as a whole.
+
+    ``/mirrorlist`` answers from the repository's own directory, ``/metalink`` from its
+    ``repodata``; MirrorManager2 judged them separately, so a mirror with stale metadata stayed
+    in mirrorlist answers.  Here the repository directory follows its ``repodata``.
+    """
+    stale_parents = {
+        path.rpartition("/")[0]
+        for _, path, up2date in verdicts
+        if up2date is False and (path == "repodata" or path.endswith("/repodata"))
+    }
+    if not stale_parents:
+        return verdicts
+    marked = []
+    for directory_id, path, up2date in verdicts:
+        if up2date and path in stale_parents:
+            up2date = False
+            if host_log is not None:
+                host_log.info(kv(event="directory", path=path, up2date=False,
+                                 reason="repodata out of date"))
+        marked.append((directory_id, path, up2date))
+    return tuple(marked)
+
+
 def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
@@ -383,10 +410,13 @@ class Crawler:
             if check.failure is not None:
                 failures.append(check.failure)
                 continue
-            verdicts = tuple(
-                (v.directory_id, paths[v.directory_id], v.up2date)
-                for v in check.verdicts
-                if v.directory_id in paths
+            verdicts = stale_metadata_marks_repository(
+                tuple(
+                    (v.directory_id, paths[v.directory_id], v.up2date)
+                    for v in check.verdicts
+                    if v.directory_id in paths
+                ),
+                host_log,
             )
             for _, _, up2date in verdicts:
                 key = "unknown" if up2date is None else "up2date" if up2date else "not_up2date"

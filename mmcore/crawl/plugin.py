@@ -144,7 +144,7 @@ def _run_crawl(ctx: CommandContext, args: argparse.Namespace) -> int:
     for result in sorted(summary.results, key=lambda r: r.host_id):
         if result.status is CrawlStatus.OK and not result.record_error:
             detail = (f"{result.up2date} up to date, {result.not_up2date} not, "
-                      f"{result.unknown} unknown via {','.join(result.protocols) or '-'}")
+                      f"{result.unknown} unknown via {','.join(dict.fromkeys(result.protocols)) or '-'}")
         else:
             detail = result.record_error or result.reason
         out.write(f"  {result.host_id:>6} {result.host_name:<40} {result.status.value:<8} {detail}\n")

@@ -117,3 +117,11 @@ def expected_verdicts(kind: str, directories: list[DirectoryExpectation], checks
             raise ValueError(kind)
         result[path] = ok
     return result
+
+
+def expected_hcds(kind: str, directories: list[DirectoryExpectation], checksums: bool) -> dict[str, bool]:
+    """What the engine records: the protocol's verdicts, with a repository directory following
+    its ``repodata`` (see ``stale_metadata_marks_repository``)."""
+    verdicts = expected_verdicts(kind, directories, checksums)
+    stale = {p.rpartition("/")[0] for p, ok in verdicts.items() if p.endswith("/repodata") and not ok}
+    return {p: ok and p not in stale for p, ok in verdicts.items()}

@@ -15,7 +15,7 @@ from crawl_db import (
     hcd_state,
     populate,
 )
-from crawl_trees import UPDATES, expected_verdicts
+from crawl_trees import UPDATES, expected_hcds
 from mirrormanager_pg_store import schema as t
 from mirrormanager_pg_store.store import SqlStore
 
@@ -55,8 +55,8 @@ async def test_crawl_command(tmp_path, store_url, trees, http_mirrors):
 
     code, out, err = await _main(["--config", config, "crawl", "--host", str(ids["stale.example"])])
     assert code == 0, err
-    assert "crawled 1 hosts" in out and "stale.example" in out and "2 not" in out
-    assert hcd_state(store, ids["stale.example"]) == expected_verdicts("stale", trees.directories, True)
+    assert "crawled 1 hosts" in out and "stale.example" in out and "3 not" in out
+    assert hcd_state(store, ids["stale.example"]) == expected_hcds("stale", trees.directories, True)
     assert (tmp_path / "var" / "crawler" / f"{ids['stale.example']}.log").exists()
     assert "crawl: 1/1 hosts done" in err
 

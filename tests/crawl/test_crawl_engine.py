@@ -14,7 +14,7 @@ import trio
 from conftest import stalling_proxy
 from mirrormanager_pg_store.store import SqlStore
 from crawl_db import MirrorSpec, hcd_state, host_row, populate
-from crawl_trees import expected_verdicts
+from crawl_trees import expected_hcds
 from mirrormanager_ftp.protocol import FtpProtocol
 from mirrormanager_http.protocol import HttpProtocol
 from mirrormanager_pg_store import schema as t
@@ -105,7 +105,7 @@ async def test_crawl_every_protocol_against_real_servers(
             name = f"{proto}-{kind}"
             assert by_name[name].status is CrawlStatus.OK, (name, by_name[name].reason)
             assert by_name[name].protocols == (proto,)
-            expected = expected_verdicts(kind, trees.directories, checksums)
+            expected = expected_hcds(kind, trees.directories, checksums)
             assert hcd_state(crawl_store, ids[name]) == expected, name
             assert host_row(crawl_store, ids[name]).crawl_failures == 0
     for name in ("http-hang", "ftp-hang", "rsync-hang"):
@@ -117,12 +117,12 @@ async def test_crawl_every_protocol_against_real_servers(
     assert elapsed < 3 + 4  # the hanging hosts run side by side, each cut at its deadline
 
     assert by_name["fallback"].protocols == ("http",)
-    assert hcd_state(crawl_store, ids["fallback"]) == expected_verdicts(
+    assert hcd_state(crawl_store, ids["fallback"]) == expected_hcds(
         "stale_same_size", trees.directories, True)
     assert by_name["always"].status is CrawlStatus.OK
     assert set(hcd_state(crawl_store, ids["always"]).values()) == {True}
     # a mirror without rows gets one per directory it carries up to date
-    assert hcd_state(crawl_store, ids["new-full"]) == expected_verdicts("full", trees.directories, True)
+    assert hcd_state(crawl_store, ids["new-full"]) == expected_hcds("full", trees.directories, True)
     assert hcd_state(crawl_store, ids["private"]) == {d.path: True for d in trees.directories}
 
     # events after the records, one per crawled host
@@ -183,7 +183,7 @@ async def test_dry_run_writes_nothing_and_selection_filters(crawl_store, trees, 
         ("other", CrawlStatus.UNKNOWN), ("stale", CrawlStatus.OK)] or sorted(
         (r.host_name, r.status.value) for r in summary.results) == [("other", "unknown"), ("stale", "ok")]
     stale = next(r for r in summary.results if r.host_name == "stale")
-    assert stale.not_up2date == 2
+    assert stale.not_up2date == 3  # Packages/c, repodata, and the repository it belongs to
     assert set(hcd_state(crawl_store, ids["stale"]).values()) == {True}
     assert host_row(crawl_store, ids["stale"]).last_crawled is None
 

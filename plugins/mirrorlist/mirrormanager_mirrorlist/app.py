@@ -11,10 +11,17 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
+from xml.sax.saxutils import escape
 
 import attrs
 
-from mirrormanager_mirrorlist.cacheindex import CacheIndex, DirectoryView, FileDetail
+from mirrormanager_mirrorlist.cacheindex import (
+    METALINK_PLAIN,
+    METALINK_SLASHED,
+    CacheIndex,
+    DirectoryView,
+    FileDetail,
+)
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable, format_ip, parse_ip
 from mirrormanager_mirrorlist.render import (
@@ -23,7 +30,6 @@ from mirrormanager_mirrorlist.render import (
     metalink_document,
     metalink_failure,
     metalink_file_head,
-    metalink_host_pieces,
     metalink_opening,
     trim_urls,
 )
@@ -224,7 +230,8 @@ class ListService:
                 if "time" in params:
                     head_line += f"\n# database creation time: {index.time}"
                 if hot:
-                    return Answer(200, TEXT, head_line + "\n" + "".join(items))
+                    suffix = view.dir_suffix + "\n"
+                    return Answer(200, TEXT, f"{head_line}\n{suffix.join(filter(None, items))}{suffix}")
                 hosts_urls = list(trim_urls(index.host_urls(view, items, filename),
                                             DEFAULT_PREFIXES, 1))
                 lines = [u + "\n" for _, host_urls in hosts_urls for u in host_urls]
@@ -318,20 +325,20 @@ class ListService:
             if want_lines and not plan.has_lines:
                 return None
             for tier in plan.tiers:
-                out += shuffled(tier.lines if want_lines else tier.hosts, tier.inverse, rng)
+                out += shuffled(tier.bases if want_lines else tier.hosts, tier.inverse, rng)
             return plan.header, out
         if plan.has_global:
             return None  # the network tiers may lift the count above the minimum
         network = [h for _, h in netblock_hits] + asn_hosts
         if want_lines and not plan.has_lines and not any(
-            index.default_line(view, h) for h in network
+            index.default_base(view, h) for h in network
         ):
             return None
         ordered = list(dict.fromkeys(network_order(netblock_hits, asn_hosts, rng)))
         seen = set(ordered)
-        out = [index.default_line(view, h) for h in ordered] if want_lines else ordered
+        out = [index.default_base(view, h) for h in ordered] if want_lines else ordered
         for tier in plan.tiers:
-            items: Sequence[Any] = tier.lines if want_lines else tier.hosts
+            items: Sequence[Any] = tier.bases if want_lines else tier.hosts
             inverse: Sequence[float] = tier.inverse
             if not seen.isdisjoint(tier.hosts):
                 keep = [i for i, h in enumerate(tier.hosts) if h not in seen]
@@ -349,17 +356,25 @@ class ListService:
         hosts: Iterable[int],
     ) -> str:
         """The metalink document for ``hosts`` in this order (all URLs of each host)."""
+        opening = metalink_opening(self._now())
+        head = metalink_head(view, filename, details)
         blocks = metalink_blocks(index, view, filename)
-        parts = [metalink_opening(self._now()), " <files>\n", metalink_head(view, filename, details)]
+        rests = metalink_rests(view, filename)
+        if blocks is None or rests is None:
+            hosts_urls = index.host_urls(view, hosts, filename)
+            return metalink_document(head, hosts_urls, host_country=index.host_country,
+                                     global_hosts=view.global_set, now=self._now())
+        parts = []
         preferences = PREFERENCES
         rank = 0
+        get = blocks.get
         for host in hosts:
-            pieces = blocks.get(host)
+            pieces = get(host)
             if pieces is not None:
                 parts.append((preferences[rank] if rank < 100 else "1").join(pieces))
                 rank += 1
-        parts.append(METALINK_TAIL)
-        return "".join(parts)
+        urls = "".join(parts).replace(METALINK_SLASHED, rests[0]).replace(METALINK_PLAIN, rests[1])
+        return f"{opening} <files>\n{head}{urls}{METALINK_TAIL}"
 
 
 def metalink_head(view: DirectoryView, filename: str, details: Sequence[FileDetail]) -> str:
@@ -369,23 +384,36 @@ def metalink_head(view: DirectoryView, filename: str, details: Sequence[FileDeta
     return head
 
 
+def metalink_rests(view: DirectoryView, filename: str) -> tuple[str, str] | None:
+    """What follows a base URL in the URLs of ``filename`` (escaped), after a base that ends
+    in ``/`` and after one that does not; ``None`` if that text holds a template marker."""
+    prefix = view.file_prefix
+    if prefix:
+        rest = escape(prefix + filename if prefix.endswith("/") else prefix + "/" + filename)
+        rests = (rest, rest)
+    else:
+        rests = (escape(filename), escape("/" + filename))
+    if any(METALINK_SLASHED in r or METALINK_PLAIN in r for r in rests):
+        return None
+    return rests
+
+
 def metalink_blocks(
     index: CacheIndex, view: DirectoryView, filename: str
-) -> dict[int, tuple[str, ...]]:
-    """host -> the pieces of its ``<url>`` lines for ``filename``, to be joined with its
-    preference value (built for every host of the directory on first use)."""
-    blocks = view.metalink_blocks.get(filename)
+) -> dict[int, tuple[str, ...]] | None:
+    """host -> its metalink template (shared between directories and files) for this
+    directory, built for every host on first use; ``None`` when some host's lines cannot be templated."""
+    blocks = view.metalink_blocks
     if blocks is None:
         blocks = {}
-        size = 0
-        for host, urls in index.host_urls(view, view.by_host, filename):
-            pieces = metalink_host_pieces(
-                urls, index.host_country.get(host, ""), host in view.global_set
-            )
-            blocks[host] = pieces
-            size += len(pieces)
-        view.metalink_blocks[filename] = blocks
-        index.views.grow(view, size)
+        public = view.global_set
+        for host, ids in view.by_host.items():
+            template = index.metalink_template(host, ids, host in public)
+            if template is None:
+                return None
+            blocks[host] = template
+        view.metalink_blocks = blocks
+        index.views.grow(view, len(blocks))
     return blocks
 
 

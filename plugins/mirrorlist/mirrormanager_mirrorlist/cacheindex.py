@@ -24,6 +24,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import attrs
 from google.protobuf.message import DecodeError
@@ -38,6 +39,10 @@ FIELD_FILE_DETAILS = 5
 FIELD_MIRROR_LIST = 16
 _LAZY_FIELDS = (FIELD_FILE_DETAILS, FIELD_MIRROR_LIST)
 DEFAULT_URL_SCHEMES = ("https:", "http:", "ftp:")
+#: where the rest of a URL goes in metalink templates (control characters: not valid in XML)
+METALINK_SLASHED = "\x01"
+METALINK_PLAIN = "\x02"
+_ATTR_ENTITIES = {'"': "&quot;"}
 
 
 class CacheFormatError(Exception):
@@ -144,7 +149,7 @@ class DirectoryView:
         "directory",
         "subpath",
         "global_ids",
-        "global_set",
+        "_public",
         "by_country",
         "by_host",
         "dir_suffix",
@@ -152,7 +157,6 @@ class DirectoryView:
         "_file_details",
         "metalink_heads",
         "metalink_blocks",
-        "default_lines",
         "plans",
         "weight",
     )
@@ -163,7 +167,7 @@ class DirectoryView:
         self.directory: str = entry.directory
         self.subpath: str = entry.Subpath
         self.global_ids: tuple[int, ...] = tuple(entry.Global)
-        self.global_set: frozenset[int] = frozenset(self.global_ids)
+        self._public: frozenset[int] | None = None
         by_country: dict[str, tuple[int, ...]] = {}
         for item in entry.ByCountry:
             by_country.setdefault(item.key, tuple(item.value))
@@ -180,14 +184,19 @@ class DirectoryView:
         self._file_details: dict[str, list[FileDetail]] | None = None
         #: filename -> rendered metalink text before <resources> (filled by the renderer)
         self.metalink_heads: dict[str, str] = {}
-        #: filename -> {host: the pieces of its ``<url>`` lines around the preference value}
-        self.metalink_blocks: dict[str, dict[int, tuple[str, ...]]] = {}
-        #: host -> its default URL for the directory and ``\n`` ("" when it has none)
-        self.default_lines: dict[int, str] = {}
+        #: host -> its metalink template (CacheIndex.metalink_template), built on first use
+        self.metalink_blocks: dict[int, tuple[str, ...]] | None = None
         #: (client country, minimum) -> its TierPlan, or None: use the general path (plans.py)
         self.plans: dict[tuple[str, int], object] = {}
         #: size in the DirectoryCache; grows as the caches above fill (see DirectoryCache.grow)
-        self.weight = 1 + 3 * len(by_host) + len(self.global_ids)
+        self.weight = 1 + 2 * len(by_host) + len(self.global_ids)
+
+    @property
+    def global_set(self) -> frozenset[int]:
+        """The hosts of the ``Global`` list (the others are private here); built on use."""
+        if self._public is None:
+            self._public = frozenset(self.global_ids)
+        return self._public
 
 
 class DirectoryCache:
@@ -325,6 +334,16 @@ class CacheIndex:
         self._interned: dict[tuple[int, ...], tuple[int, ...]] = {}
         #: URL-id tuple -> the first id whose URL is http(s)/ftp (0: none)
         self._default_ids: dict[tuple[int, ...], int] = {}
+        #: host -> 1 / its bandwidth (hosts with a positive bandwidth), for weighted shuffles
+        self.inverse_bandwidth: dict[int, float] = {
+            host: 1.0 / w for host, w in self.host_bandwidth.items() if w > 0
+        }
+        #: (host, public) -> (URL ids, metalink template); see metalink_template
+        self._templates: dict[tuple[int, bool], tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        self._templates_safe = not any(
+            METALINK_SLASHED in text or METALINK_PLAIN in text
+            for text in (*self.hcurls.values(), *self.host_country.values())
+        )
 
     # -- directories ---------------------------------------------------------------------
 
@@ -378,34 +397,55 @@ class CacheIndex:
     def default_dir_urls(self, view: DirectoryView, hosts: Iterable[int]) -> list[str]:
         """One line per host (its first http/https/ftp URL for the directory itself and
         ``\n``); hosts without such a URL are left out."""
-        cached = view.default_lines
-        lines = []
-        for host in hosts:
-            line = cached.get(host)
-            if line is None:
-                line = self.default_line(view, host)
-            if line:
-                lines.append(line)
-        return lines
+        suffix = view.dir_suffix + "\n"
+        base = self.default_base
+        return [b + suffix for b in (base(view, host) for host in hosts) if b]
 
-    def default_line(self, view: DirectoryView, host: int) -> str:
-        """The host's default URL for the directory and ``\n``, "" when it has none (cached
-        in the view)."""
-        line = view.default_lines.get(host)
-        if line is not None:
-            return line
+    def default_base(self, view: DirectoryView, host: int) -> str:
+        """The base URL (``HCUrlCache`` value) of the host's first http/https/ftp URL here, ""
+        when it has none; the directory's URL is this plus ``view.dir_suffix``."""
         ids = view.by_host.get(host)
         if ids is None:
             return ""
-        hcurls = self.hcurls
         chosen = self._default_ids.get(ids)
         if chosen is None:
+            hcurls = self.hcurls
             chosen = next(
                 (i for i in ids if hcurls.get(i, "").startswith(DEFAULT_URL_SCHEMES)), 0
             )
             self._default_ids[ids] = chosen
-        line = view.default_lines[host] = hcurls[chosen] + view.dir_suffix + "\n" if chosen else ""
-        return line
+        return self.hcurls[chosen] if chosen else ""
+
+    def metalink_template(self, host: int, ids: tuple[int, ...], public: bool) -> tuple[str, ...] | None:
+        """The host's ``<url>`` lines for any file, as pieces to be joined with its preference
+        value, with ``METALINK_SLASHED`` / ``METALINK_PLAIN`` where the rest of the URL goes
+        (after a base URL that ends in ``/`` or not); ``None`` when the lines cannot be
+        templated (a base URL without a scheme, or marker characters in the cache)."""
+        key = (host, public)
+        found = self._templates.get(key)
+        if found is not None and found[0] is ids:
+            return found[1]
+        if not self._templates_safe:
+            return None
+        location = escape(self.host_country.get(host, "").upper(), _ATTR_ENTITIES)
+        private = "" if public else ' mm0:private="True"'
+        pieces = []
+        tail = ""
+        for i in ids:
+            base = self.hcurls.get(i, "")
+            if ":" not in base:
+                return None
+            protocol = escape(base.split(":", 1)[0], _ATTR_ENTITIES)
+            pieces.append(
+                f'{tail}    <url protocol="{protocol}" type="{protocol}" location="{location}" '
+                'preference="'
+            )
+            marker = METALINK_SLASHED if base.endswith("/") else METALINK_PLAIN
+            tail = f'"{private}>{escape(base)}{marker}</url>\n'
+        pieces.append(tail)
+        template = tuple(pieces)
+        self._templates[key] = (ids, template)
+        return template
 
     def has_url_with(self, view: DirectoryView, host: int, prefixes: tuple[str, ...]) -> bool:
         hcurls = self.hcurls
@@ -489,7 +529,7 @@ def load_cache(
     path: Path,
     *,
     continents_csv: Mapping[str, str],
-    view_capacity: int = 1_000_000,
+    view_capacity: int = 4_000_000,
     validate: bool = True,
 ) -> CacheIndex:
     """Load and check a cache file.

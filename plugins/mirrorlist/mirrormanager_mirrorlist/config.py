@@ -35,8 +35,8 @@ class MirrorlistConfig:
     access_log: str = "var/mirrorlist.log"
     #: seconds between checks of the input files for changes (0: reload only on SIGHUP)
     watch_interval: float = 2.0
-    #: bound of the per-directory view cache, in host entries
-    view_capacity: int = 1_000_000
+    #: bound of the per-directory view cache (views, plans, metalink templates), in entries
+    view_capacity: int = 4_000_000
     #: parse every cache entry at load time (rejects schema violations; costs load time)
     validate_cache: bool = True
     #: take the client address from the last ``X-Forwarded-For`` element (upstream behaviour)

@@ -70,7 +70,7 @@ class LoadError(Exception):
 
 
 class Inputs:
-    def __init__(self, paths: InputPaths, *, view_capacity: int = 1_000_000, validate: bool = True):
+    def __init__(self, paths: InputPaths, *, view_capacity: int = 4_000_000, validate: bool = True):
         self.paths = paths
         self.view_capacity = view_capacity
         self.validate = validate

@@ -21,22 +21,23 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from operator import itemgetter
 
 from mirrormanager_mirrorlist.cacheindex import CacheIndex, DirectoryView
 from mirrormanager_mirrorlist.selection import allowed_only, count_usable
 
 
 class Tier:
-    """One weighted tier, reduced: hosts, ``1/bandwidth`` and default lines, index-aligned."""
+    """One weighted tier, reduced: hosts, ``1/bandwidth`` and default base URLs, index-aligned."""
 
-    __slots__ = ("hosts", "inverse", "lines")
+    __slots__ = ("hosts", "inverse", "bases")
 
     def __init__(self, hosts: tuple[int, ...], inverse: tuple[float, ...],
-                 lines: tuple[str, ...]) -> None:
+                 bases: tuple[str, ...]) -> None:
         self.hosts = hosts
         self.inverse = inverse
-        #: the host's default URL for the directory followed by ``\n``; "" when it has none
-        self.lines = lines
+        #: the base of the host's default URL (+ ``view.dir_suffix``: the line); "" when none
+        self.bases = bases
 
 
 class TierPlan:
@@ -49,7 +50,7 @@ class TierPlan:
         self.found_via = found_via
         self.has_global = has_global
         #: some host has a default line (else upstream's "untrimmed list" rule applies)
-        self.has_lines = any(line for tier in tiers for line in tier.lines)
+        self.has_lines = any(base for tier in tiers for base in tier.bases)
         #: weight in the view cache (entries of the three tuples)
         self.size = 1 + 3 * sum(len(tier.hosts) for tier in tiers)
 
@@ -89,7 +90,7 @@ def build_plan(
     found_via = (
         "geoip" if geo else "continent" if continent else "global" if global_hosts else "none"
     )
-    bandwidth = index.host_bandwidth
+    inverse = index.inverse_bandwidth
     by_host = view.by_host
     seen: set[int] = set()
     tiers = []
@@ -97,29 +98,26 @@ def build_plan(
         hosts = reduce_tier(raw, by_host, seen)
         if len(set(hosts)) != len(hosts):
             return None  # duplicates double a weight: left to the general path
-        weights = [bandwidth.get(h, 0) for h in hosts]
-        if any(w <= 0 for w in weights):
-            return None
+        if any(h not in inverse for h in hosts):
+            return None  # no or zero bandwidth: weighted_shuffle's fallback order
         seen.update(hosts)
         if hosts:
-            lines = tuple(index.default_line(view, h) for h in hosts)
-            tiers.append(Tier(tuple(hosts), tuple(1.0 / w for w in weights), lines))
+            bases = tuple(index.default_base(view, h) for h in hosts)
+            tiers.append(Tier(tuple(hosts), tuple(inverse[h] for h in hosts), bases))
     return TierPlan(tuple(tiers), "".join(header), found_via, has_global)
 
 
 def shuffled(items: Sequence[object], inverse: Sequence[float],
-             draw: random.Random) -> list:  # type: ignore[type-arg]
+             draw: random.Random) -> Sequence[object]:
     """``items`` in weighted-shuffle order; the same draws and the same order as
     :func:`selection.weighted_shuffle` for positive weights."""
-    if len(items) < 2:
-        return list(items)
+    count = len(items)
+    if count < 2:
+        return items
     rand = draw.random
-    keys = [rand() ** e for e in inverse]
-    by_key = dict(zip(keys, items))
-    if len(by_key) == len(keys):
-        return list(map(by_key.__getitem__, sorted(by_key, reverse=True)))
-    order = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)
-    return [items[i] for i in order]
+    keys = list(map(pow, [rand() for _ in inverse], inverse))
+    order = sorted(range(count), key=keys.__getitem__, reverse=True)
+    return itemgetter(*order)(items)
 
 
 def plan_for(index: CacheIndex, view: DirectoryView, client_country: str,

@@ -112,24 +112,6 @@ PREFERENCES = tuple(str(100 - rank) for rank in range(100))
 METALINK_TAIL = "   </resources>\n  </file>\n </files>\n</metalink>\n"
 
 
-def metalink_host_pieces(urls: Sequence[str], country: str, public: bool) -> tuple[str, ...]:
-    """A host's ``<url>`` lines split around their preference value: ``pref.join(pieces)`` is
-    exactly what :func:`metalink_document` writes for the host at that preference."""
-    location = escape(country.upper(), _ATTR_ENTITIES)
-    private = "" if public else ' mm0:private="True"'
-    pieces = []
-    tail = ""
-    for url in urls:
-        protocol = escape(url.split(":", 1)[0], _ATTR_ENTITIES)
-        pieces.append(
-            f'{tail}    <url protocol="{protocol}" type="{protocol}" location="{location}" '
-            'preference="'
-        )
-        tail = f'"{private}>{escape(url)}</url>\n'
-    pieces.append(tail)
-    return tuple(pieces)
-
-
 def trim_urls(
     hosts_urls: Sequence[tuple[int, Sequence[str]]], prefixes: tuple[str, ...], limit: int
 ) -> Sequence[tuple[int, Sequence[str]]]:

@@ -44,7 +44,7 @@ class ServerSettings:
     #: seconds between checks of the input files for changes (0: only on SIGHUP)
     watch_interval: float = 2.0
     #: host entries kept in prepared directory views (the per-directory LRU bound)
-    view_capacity: int = 1_000_000
+    view_capacity: int = 4_000_000
     #: parse every entry at load time to reject schema violations (slower load)
     validate: bool = True
     trust_forwarded_for: bool = True

@@ -34,7 +34,7 @@ class UiFrontend:
     ) -> None:
         settings = attrs.evolve(config.section("ui", UiConfig), **(overrides or {}))
         store = open_store(config)
-        stop = stop or trio.Event()
+        stop = stop if stop is not None else trio.Event()
         hyper = HypercornConfig()
         hyper.bind = [settings.listen]
         hyper.accesslog = None

@@ -1,0 +1,1 @@
+"""``mirrormanager demo``: the whole system end to end on loopback."""
