@@ -121,15 +121,11 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     from mirrormanager_http.protocol import HttpProtocol
-    from mirrormanager_pg_store.crawl_ops import CrawlOpsMixin
-    from mirrormanager_pg_store.store import SqlStore
+    from mirrormanager_pg_store.store import SqlStore as Store
 
     from mmcore.crawl.engine import CrawlOptions, crawl
     from mmcore.crawl.protocol import CrawlLimits
     from mmcore.crawl.store import CrawlStatus
-
-    class Store(CrawlOpsMixin, SqlStore):
-        pass
 
     with tempfile.TemporaryDirectory(prefix="mm-bench-crawl-") as tmp:
         work = Path(tmp)

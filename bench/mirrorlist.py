@@ -1,20 +1,28 @@
 """List-server benchmark: /mirrorlist and /metalink under wrk, next to nginx serving a static file.
 
-    .venv/bin/python bench/mirrorlist.py [--dir bench-data/mirrorlist] [--duration 10]
-        [--connections 50] [--workers 2] [--directories 100000]
+    .venv/bin/python bench/mirrorlist.py [--cache FILE | --synthetic] [--dir bench-data/mirrorlist]
+        [--duration 10] [--connections 50] [--workers 2] [--wrk-threads 2] [--inprocess N]
 
-Builds (once, then reuses) a synthetic Fedora-sized cache from protobuf messages: 400 public and
-20 private hosts in 40 countries, 100,000 directories (1,000 repo/arch pairs with their
-repodata, the rest archive-like with fewer hosts), repomd.xml details with alternates; a GeoIP
-database and a global_netblocks.txt of 300,000 routes.  Requests are spread over the 1,000
-repo/arch pairs and over client addresses in several countries and tiers (GeoIP country,
-continent-only, global fallback, private netblock, ASN) through X-Forwarded-For, by a wrk Lua
-script.  Prints req/s, p50/p99, the ratio to nginx, cache load time and the RSS of all workers.
+The cache is the fedora-scale one by default: ``mirrormanager dataset --scale fedora`` into an
+SQLite file, then ``mirrormanager cache write``, both done once into ``--dir`` (several minutes
+the first time; ``--cache FILE`` uses an existing cache instead).  ``--synthetic`` builds the
+older synthetic cache from protobuf messages instead (400 public + 20 private hosts, 150-300
+hosts per repository: larger answers than Fedora's).
+
+From the cache it derives the workload: the 1,000 most widely mirrored repo/arch pairs whose
+repodata has a repomd.xml (so /metalink answers 200 too), half of the requests on the 100 most
+mirrored ones (current releases and updates, where real traffic goes), half spread over all; client addresses in several countries and tiers
+(GeoIP country, continent only, global fallback, host netblocks, ASN) sent as X-Forwarded-For
+by a wrk Lua script, a GeoIP database for those addresses and a global_netblocks.txt of 300,000
+random routes plus routes for some of the cache's ASNs.  Prints req/s, p50/p99, the ratio to
+nginx, cache load time and the RSS of all workers; ``--inprocess N`` also times N answers of
+``ListService.answer`` in this process (no HTTP) over the same request mix.
 """
 
 from __future__ import annotations
 
 import argparse
+import mmap
 import os
 import random
 import re
@@ -27,14 +35,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import attrs
 import netaddr
 import psutil
 from mmdb_writer import MMDBWriter
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
+from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.builder import write_atomically
+from mirrormanager_mirrorlist.cacheindex import load_cache, walk_top_level
 from mirrormanager_mirrorlist.continents import read_country_continent
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
+from mirrormanager_mirrorlist.prefixes import AsnTable
 
 COUNTRY_HOSTS = {
     "US": 80, "DE": 50, "CN": 20, "FR": 20, "GB": 15, "JP": 15, "NL": 12, "SE": 10, "BR": 10,
@@ -142,8 +154,45 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def build_geoip(path: Path) -> dict[str, str]:
-    """One /16 per client country inside 100.64.0.0/10; returns country -> prefix."""
+@attrs.frozen
+class Workload:
+    """What the load generator asks: ``repo=…&arch=…`` pairs and client addresses."""
+
+    #: with repetitions: how often a pair appears is how often it is asked for
+    repos: list[str]
+    clients: list[str]
+    #: one client address per GeoIP country, for the sample answers
+    samples: dict[str, str]
+
+
+def cache_header(cache: Path) -> pb.MirrorList:
+    """The cache's small top-level tables (everything but the per-directory entries)."""
+    with cache.open("rb") as handle:
+        buf = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return pb.MirrorList.FromString(walk_top_level(buf).small)
+    finally:
+        buf.close()
+
+
+def build_workload(cache: Path, data: Path, routes: int, seed: int = 3) -> tuple[Workload, Path, Path]:
+    """Requests, a GeoIP database and a global_netblocks.txt fitted to this cache."""
+    rng = random.Random(seed)
+    header = cache_header(cache)
+    index = load_cache(cache, continents_csv=read_country_continent(None), validate=False)
+    # the 1,000 most widely mirrored pairs (ties by name); half of the requests go to the 100
+    # most mirrored (current releases and updates: where real traffic goes), half spread over all
+    pairs = []
+    for key, directory in sorted(index.repo_arch_dirs.items()):
+        parts = key.split("+")
+        repodata = directory if directory.endswith("/repodata") else directory + "/repodata"
+        view = index.view(repodata) if index.has_directory(directory) else None
+        if len(parts) == 2 and view is not None and "repomd.xml" in index.file_details(view):
+            mirrored = len(index.view(directory).global_ids)  # type: ignore[union-attr]
+            pairs.append((-mirrored, f"{parts[0]}&arch={parts[1]}"))
+    chosen = [pair for _, pair in sorted(pairs)[:1000]]
+    repos = chosen + chosen[:100] * 9
+    # GeoIP: one /16 per client country inside 100.64.0.0/10
     writer = MMDBWriter(ip_version=6, database_type="GeoIP2-Country", languages=["en"],
                         description="bench", ipv4_compatible=True)
     prefixes = {}
@@ -152,15 +201,34 @@ def build_geoip(path: Path) -> dict[str, str]:
         writer.insert_network(netaddr.IPSet([f"{prefix}.0.0/16"]),
                               {"country": {"iso_code": country}})
         prefixes[country] = prefix
-    writer.to_db_file(str(path))
-    return prefixes
+    geoip = data / "country.mmdb"
+    writer.to_db_file(str(geoip))
+    clients = []
+    for country, weight in CLIENTS.items():
+        for _ in range(weight * 4):
+            clients.append(f"{prefixes[country]}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+    # host netblocks: addresses inside 20 IPv4 netblocks of the cache
+    v4_blocks = [e.key for e in header.HostNetblockCache if "." in e.key and "/" in e.key]
+    for block in rng.sample(v4_blocks, min(20, len(v4_blocks))):
+        network = netaddr.IPNetwork(block)
+        clients.append(str(network[rng.randrange(network.size)]))
+    # ASN: 10 of the cache's ASNs get routes 198.18+i.0.0/16
+    asns = [e.key for e in header.HostAsnCache]
+    asn_routes = {f"198.{18 + i}.0.0/16": asn
+                  for i, asn in enumerate(rng.sample(asns, min(10, len(asns))))}
+    for route in asn_routes:
+        clients += [f"{route.split('.0.0/')[0]}.3.{rng.randint(1, 254)}" for _ in range(2)]
+    netblocks = data / f"global_netblocks-{routes}-{cache.stem}.txt"
+    build_netblocks(netblocks, routes, asn_routes)
+    samples = {country: f"{prefix}.1.1" for country, prefix in prefixes.items()}
+    return Workload(repos, clients, samples), geoip, netblocks
 
 
-def build_netblocks(path: Path, routes: int, seed: int = 2) -> None:
+def build_netblocks(path: Path, routes: int, asn_routes: dict[str, int], seed: int = 2) -> None:
     rng = random.Random(seed)
     with path.open("w") as out:
-        for i in range(10):
-            out.write(f"198.{18 + i}.0.0/16 {64500 + i}\n")
+        for route, asn in asn_routes.items():
+            out.write(f"{route} {asn}\n")
         for _ in range(routes):
             length = rng.choice((16, 17, 18, 19, 20, 21, 22, 23, 24, 24, 24))
             address = rng.getrandbits(32) & (0xFFFFFFFF << (32 - length))
@@ -170,19 +238,11 @@ def build_netblocks(path: Path, routes: int, seed: int = 2) -> None:
                       f"{rng.randint(1, 400000)}\n")
 
 
-def write_lua(path: Path, endpoint: str, prefixes: dict[str, str], seed: int = 3) -> None:
-    rng = random.Random(seed)
-    repos = [f"fedora-{v}&arch={a}" for v in range(1, 251) for a in ARCHES]
-    clients = []
-    for country, weight in CLIENTS.items():
-        for _ in range(weight * 4):
-            clients.append(f"{prefixes[country]}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
-    clients += [f"10.{rng.randint(0, 19)}.1.{rng.randint(1, 254)}" for _ in range(20)]
-    clients += [f"198.{18 + rng.randint(0, 9)}.3.{rng.randint(1, 254)}" for _ in range(20)]
+def write_lua(path: Path, endpoint: str, workload: Workload) -> None:
     lua = [
         "math.randomseed(os.time())",
-        "local repos = {" + ",".join(f'"{r}"' for r in repos) + "}",
-        "local clients = {" + ",".join(f'"{c}"' for c in clients) + "}",
+        "local repos = {" + ",".join(f'"{r}"' for r in workload.repos) + "}",
+        "local clients = {" + ",".join(f'"{c}"' for c in workload.clients) + "}",
         "request = function()",
         "  local r = repos[math.random(#repos)]",
         "  local c = clients[math.random(#clients)]",
@@ -191,6 +251,27 @@ def write_lua(path: Path, endpoint: str, prefixes: dict[str, str], seed: int = 3
         "end",
     ]
     path.write_text("\n".join(lua) + "\n")
+
+
+def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
+               count: int) -> None:
+    """Time ``ListService.answer`` (no HTTP) over the wrk request mix, after one warming pass."""
+    inputs = Inputs(InputPaths(cache=cache, geoip=geoip, netblocks=netblocks), validate=False)
+    inputs.load_all()
+    service = ListService(inputs)
+    rng = random.Random(5)
+    for endpoint in ("mirrorlist", "metalink"):
+        requests = [(f"/{endpoint}", f"repo={rng.choice(workload.repos)}&countme=1",
+                     rng.choice(workload.clients)) for _ in range(count)]
+        for path, query, client in requests:
+            service.answer(path, query, client, "127.0.0.1")
+        sizes = 0
+        started = time.perf_counter()
+        for path, query, client in requests:
+            sizes += len(service.answer(path, query, client, "127.0.0.1").body)
+        took = time.perf_counter() - started
+        print(f"in-process /{endpoint}: {took / count * 1e6:.1f} µs an answer "
+              f"({count} spread requests, mean body {sizes / count / 1024:.1f} KB)")
 
 
 def free_port() -> int:
@@ -210,8 +291,9 @@ def wait_port(port: int, timeout: float = 120) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
-def run_wrk(url: str, duration: int, connections: int, script: Path | None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+def run_wrk(url: str, duration: int, connections: int, script: Path | None,
+            threads: int = 2) -> dict[str, float]:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script is not None:
         command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -267,14 +349,47 @@ def tree_rss(process: psutil.Process) -> tuple[float, float]:
     return rss / 2**20, pss / 2**20
 
 
+def fedora_cache(data: Path, seed: int = 1) -> Path:
+    """``bench-data/…/fedora-<seed>.proto``: the fedora-scale dataset's cache, built once."""
+    cache = data / f"fedora-{seed}.proto"
+    if cache.exists():
+        return cache
+    database = data / f"fedora-{seed}.db"
+    exe = str(Path(sys.executable).parent / "mirrormanager")
+    config = data / "fedora.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{database}"\n')
+    base = [exe, "--config", str(config)]
+    started = time.monotonic()
+    if database.exists():
+        database.unlink()  # a half-loaded database from an interrupted run
+    print(f"loading the fedora-scale dataset into {database} (several minutes) ...", flush=True)
+    subprocess.run(base + ["db", "upgrade"], check=True)
+    subprocess.run(base + ["dataset", "--scale", "fedora", "--seed", str(seed)], check=True)
+    print(f"writing {cache} ...", flush=True)
+    subprocess.run(base + ["cache", "write", "-o", str(cache)], check=True)
+    database.unlink()  # 0.8 GB, only needed to write the cache
+    config.unlink()
+    print(f"  built in {time.monotonic() - started:.0f} s", flush=True)
+    return cache
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", default="bench-data/mirrorlist")
+    parser.add_argument("--cache", type=Path, help="an existing cache (default: fedora-scale)")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="the synthetic cache built from messages (older figures)")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--directories", type=int, default=100_000)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--directories", type=int, default=100_000,
+                        help="directories of the synthetic cache")
     parser.add_argument("--routes", type=int, default=300_000)
+    parser.add_argument("--inprocess", type=int, default=0, metavar="N",
+                        help="also time N answers without HTTP")
+    parser.add_argument("--only", choices=("mirrorlist", "metalink"),
+                        help="run wrk for one endpoint only (and nginx)")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
@@ -282,17 +397,18 @@ def main() -> int:
             return 2
     data = Path(args.dir).resolve()
     data.mkdir(parents=True, exist_ok=True)
-    cache = data / f"mirrorlist_cache-{args.directories}.proto"
-    if not cache.exists():
-        started = time.monotonic()
-        print(f"building synthetic cache {cache} ...", flush=True)
-        build_cache(cache, args.directories)
-        print(f"  built in {time.monotonic() - started:.1f} s", flush=True)
-    netblocks = data / f"global_netblocks-{args.routes}.txt"
-    if not netblocks.exists():
-        build_netblocks(netblocks, args.routes)
-    geoip = data / "country.mmdb"
-    prefixes = build_geoip(geoip)
+    if args.cache is not None:
+        cache = args.cache.resolve()
+    elif args.synthetic:
+        cache = data / f"mirrorlist_cache-{args.directories}.proto"
+        if not cache.exists():
+            started = time.monotonic()
+            print(f"building synthetic cache {cache} ...", flush=True)
+            build_cache(cache, args.directories)
+            print(f"  built in {time.monotonic() - started:.1f} s", flush=True)
+    else:
+        cache = fedora_cache(data)
+    workload, geoip, netblocks = build_workload(cache, data, args.routes)
     size_mb = cache.stat().st_size / 2**20
 
     # load time and memory of one load, in this process
@@ -307,21 +423,24 @@ def main() -> int:
     quick.load_all()
     load_quick = time.monotonic() - started
     assert inputs.index is not None
-    print(f"cache: {size_mb:.1f} MB, {inputs.index.directory_count} directories; load "
-          f"{load_validated:.2f} s validated, {load_quick:.2f} s unvalidated; "
-          f"RSS +{(after - before) / 2**20:.0f} MB")
+    print(f"cache {cache.name}: {size_mb:.1f} MB, {inputs.index.directory_count} directories, "
+          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated, "
+          f"{load_quick:.2f} s unvalidated; RSS +{(after - before) / 2**20:.0f} MB")
     started = time.monotonic()
-    read_country_continent(None)
-    from mirrormanager_mirrorlist.prefixes import AsnTable
     AsnTable.from_file(netblocks)
     print(f"global netblocks: {args.routes} routes loaded in {time.monotonic() - started:.2f} s")
     del inputs, quick
+    print(f"workload: {len(set(workload.repos))} repo/arch pairs, {len(workload.clients)} client "
+          f"addresses in {len(CLIENTS)} GeoIP countries + host netblocks + ASNs", flush=True)
+    if args.inprocess:
+        in_process(cache, geoip, netblocks, workload, args.inprocess)
 
     work = Path(tempfile.mkdtemp(prefix="mlbench-"))
+    endpoints = (args.only,) if args.only else ("mirrorlist", "metalink")
     scripts = {}
-    for endpoint in ("mirrorlist", "metalink"):
+    for endpoint in endpoints:
         scripts[endpoint] = work / f"{endpoint}.lua"
-        write_lua(scripts[endpoint], endpoint, prefixes)
+        write_lua(scripts[endpoint], endpoint, workload)
     port, nginx_port = free_port(), free_port()
     exe = Path(sys.executable).parent / "mirrormanager"
     started = time.monotonic()
@@ -340,15 +459,17 @@ def main() -> int:
         wait_port(port)
         base = f"http://127.0.0.1:{port}"
         results = {}
+        threads = args.wrk_threads
         results["nginx static 4.8 KB"] = run_wrk(
-            f"http://127.0.0.1:{nginx_port}/static.txt", args.duration, args.connections, None)
-        for endpoint in ("mirrorlist", "metalink"):
-            run_wrk(base + "/", 2, args.connections, scripts[endpoint])  # warm the views
+            f"http://127.0.0.1:{nginx_port}/static.txt", args.duration, args.connections, None,
+            threads)
+        for endpoint in endpoints:
+            run_wrk(base + "/", 2, args.connections, scripts[endpoint], threads)  # warm the views
             results[f"/{endpoint}"] = run_wrk(
-                base + "/", args.duration, args.connections, scripts[endpoint])
+                base + "/", args.duration, args.connections, scripts[endpoint], threads)
         rss, pss = tree_rss(psutil.Process(server.pid))
         nginx_rps = results["nginx static 4.8 KB"]["rps"]
-        print(f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, "
+        print(f"\nwrk -t{threads} -c{args.connections} -d{args.duration}s, {args.workers} workers, "
               f"{os.cpu_count()} CPUs (wrk shares them)")
         print(f"{'target':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}")
         for name, r in results.items():
@@ -356,11 +477,13 @@ def main() -> int:
                   f"{r['rps'] / nginx_rps:9.2f} {r['non2xx']:8.0f}")
         print(f"\nserver ready (all workers loaded) after {ready:.2f} s; RSS of all processes "
               f"{rss:.0f} MB (PSS {pss:.0f} MB)")
-        body = subprocess.run(["curl", "-s", "-H", f"X-Forwarded-For: {prefixes['DE']}.1.1",
-                               base + "/mirrorlist?repo=fedora-40&arch=x86_64"],
-                              capture_output=True, text=True).stdout
-        print(f"sample answer (DE client): {len(body)} bytes, {body.count(chr(10)) - 1} URLs, "
-              f"header {body.splitlines()[0][:100]!r}")
+        repo = workload.repos[0]
+        for country in ("US", "DE", "KE"):
+            body = subprocess.run(
+                ["curl", "-s", "-H", f"X-Forwarded-For: {workload.samples[country]}",
+                 f"{base}/mirrorlist?repo={repo}"], capture_output=True, text=True).stdout
+            print(f"sample answer ({country} client, repo={repo}): {len(body)} bytes, "
+                  f"{body.count(chr(10)) - 1} URLs, header {body.splitlines()[0][:110]!r}")
     finally:
         server.send_signal(signal.SIGTERM)
         nginx.send_signal(signal.SIGQUIT)

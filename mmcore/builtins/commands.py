@@ -12,6 +12,8 @@ import attrs
 from mmcore import hookimpl
 from mmcore.atomic import write_atomically
 from mmcore.commands import CliCommand, CommandContext, CommandError
+from mmcore.config import DatabaseConfig, PathsConfig
+from mmcore.config_reference import render_reference
 from mmcore.dataset import DATASET_COMMAND
 from mmcore.deployment_diff import diff_deployments
 from mmcore.deployment_file import (
@@ -110,6 +112,14 @@ def run_config_show(ctx: CommandContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_config_reference(ctx: CommandContext, args: argparse.Namespace) -> int:
+    """Markdown reference of every configuration key of the installed plugins."""
+    sections = {"database": DatabaseConfig, "paths": PathsConfig}
+    sections.update({name: type(value) for name, value in sorted(ctx.config.sections.items())})
+    ctx.out.write(render_reference(sections))
+    return 0
+
+
 def _plain(section: object) -> object:
     return attrs.asdict(section, value_serializer=lambda _i, _f, v: str(v) if isinstance(v, Path) else v)
 
@@ -127,6 +137,11 @@ def mm_cli_commands() -> list[CliCommand]:
         CliCommand(
             ("export",), "write the deployment (sites, hosts, ...) as TOML", run_export,
             configure_export,
+        ),
+        CliCommand(
+            ("config", "reference"),
+            "print the configuration reference (every key, default and meaning) as Markdown",
+            run_config_reference,
         ),
         CliCommand(
             ("config", "show"),
