@@ -67,12 +67,61 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return request.getfixturevalue("pg_database_url")
 
 
-@pytest.fixture
-def store(store_url: str):
-    """An upgraded ``SqlStore`` on ``store_url``, closed after the test."""
+@pytest.fixture(scope="session")
+def upgraded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Databases migrated once per session, copied for each ``store`` (migrating every test's
+    database from scratch costs about a second on PostgreSQL)."""
+    import sqlalchemy as sa
     from mirrormanager_pg_store.store import SqlStore
 
+    templates: dict[str, str] = {}
+    sqlite_path = tmp_path_factory.mktemp("template") / "template.db"
+    template = SqlStore(f"sqlite:///{sqlite_path}")
+    template.upgrade()
+    template.close()
+    templates["sqlite"] = str(sqlite_path)
+    server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    name = f"mmtest_template_{secrets.token_hex(6)}"
+    try:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+        template = SqlStore(url)
+        template.upgrade()
+        template.close()
+        templates["postgresql"] = name
+    except sa.exc.OperationalError:
+        pass  # no server: the PostgreSQL tests fail or skip in pg_database_url
+    try:
+        yield templates
+    finally:
+        if "postgresql" in templates:
+            with server.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        server.dispose()
+
+
+@pytest.fixture
+def store(store_url: str, upgraded_templates: dict[str, str]):
+    """An upgraded ``SqlStore`` on ``store_url`` (a copy of a migrated template), closed after
+    the test."""
+    import shutil
+
+    import sqlalchemy as sa
+    from mirrormanager_pg_store.store import SqlStore
+
+    url = sa.make_url(store_url)
+    if url.get_backend_name() == "sqlite":
+        shutil.copyfile(upgraded_templates["sqlite"], url.database)
+    else:
+        server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{url.database}"')
+            conn.exec_driver_sql(
+                f'CREATE DATABASE "{url.database}" TEMPLATE "{upgraded_templates["postgresql"]}"'
+            )
+        server.dispose()
     sql_store = SqlStore(store_url)
-    sql_store.upgrade()
+    sql_store.check_schema()
     yield sql_store
     sql_store.close()

@@ -21,6 +21,7 @@ import argparse
 import enum
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -64,6 +65,8 @@ class MirrorSite:
 class ServerStats:
     requests: int = 0
     connections: int = 0
+    #: requests per method (``{"HEAD": 120, "GET": 3}``)
+    methods: dict[str, int] = attrs.field(factory=dict)
 
 
 _ERROR_PAGE = b"<html><head><title>Oops</title></head><body>Not here, sorry.</body></html>\n"
@@ -116,6 +119,7 @@ class MirrorServer:
                     name, _, value = line.partition(":")
                     headers[name.strip().lower()] = value.strip()
                 self.stats.requests += 1
+                self.stats.methods[method] = self.stats.methods.get(method, 0) + 1
                 keep_alive = version == "HTTP/1.1" and headers.get("connection") != "close"
                 keep_alive = await self._respond(stream, method, target, headers) and keep_alive
                 if not keep_alive:
@@ -160,15 +164,20 @@ class MirrorServer:
             await self._simple(stream, method, 200, _ERROR_PAGE, "text/html")
             return True
         file_path = _resolve(site.root, rest)
-        if file_path is not None and file_path.is_dir():
+        # one stat per request, as a real server's open + fstat
+        try:
+            info = os.stat(file_path) if file_path is not None else None
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISDIR(info.st_mode):
             names = sorted(p.name + ("/" if p.is_dir() else "") for p in file_path.iterdir())
             links = "".join(f'<a href="{n}">{n}</a>\n' for n in names)
             await self._simple(stream, method, 200, f"<html><body>{links}</body></html>".encode(), "text/html")
             return True
-        if file_path is None or not file_path.is_file():
+        if info is None or not stat.S_ISREG(info.st_mode):
             await self._simple(stream, method, 404, b"not found\n")
             return True
-        size = file_path.stat().st_size
+        size = info.st_size
         trickle = behaviour is Behaviour.TRICKLE
         if behaviour is Behaviour.ENDLESS and method == "GET":
             head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -181,13 +190,12 @@ class MirrorServer:
             f"HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\n"
             "Content-Type: application/octet-stream\r\n\r\n"
         )
-        await self._send(stream, head.encode(), trickle)
-        if method == "GET":
-            body = await trio.Path(file_path).read_bytes()
-            await self._send(stream, body, trickle)
-            if claimed != size:
-                return False
-        return True
+        if method != "GET":
+            await self._send(stream, head.encode(), trickle)
+            return True
+        body = await trio.Path(file_path).read_bytes()
+        await self._send(stream, head.encode() + body, trickle)
+        return claimed == size
 
     async def _simple(
         self,

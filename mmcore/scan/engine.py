@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,7 +28,6 @@ import trio
 
 from mmcore.db import run_db
 from mmcore.logs import kv
-from mmcore.model import FileEntry
 from mmcore.store import StoreError
 from mmcore.scan.metadata import (
     MetadataError,
@@ -63,20 +63,27 @@ SHORT_LIST_THRESHOLD = 10
 SHORT_LIST_KEEP = 3
 
 
-def short_filelist(files: Sequence[ScannedFile]) -> tuple[FileEntry, ...]:
-    """The files the crawler compares against mirrors: all of them, or the 3 newest when the
-    directory holds more than 10 packages (or .html, .hdr, .drpm files) of one kind."""
-    counts = dict.fromkeys(SHORT_LIST_KINDS, 0)
-    for f in files:
-        dot = f.name.rfind(".")
-        if dot >= 0:
-            ext = f.name[dot:]
-            if ext in counts:
-                counts[ext] += 1
-    chosen: Sequence[ScannedFile] = files
-    if max(counts.values()) > SHORT_LIST_THRESHOLD:
-        chosen = sorted(files, key=lambda f: (f.mtime, f.name), reverse=True)[:SHORT_LIST_KEEP]
-    return tuple(sorted((FileEntry(f.name, f.size, f.mtime) for f in chosen), key=lambda f: f.name))
+_BY_NAME = operator.itemgetter(0)
+_NEWEST_FIRST = operator.itemgetter(2, 0)
+
+
+def short_filelist(files: Sequence[ScannedFile]) -> tuple[ScannedFile, ...]:
+    """The files the crawler compares against mirrors, sorted by name: all of them, or the 3
+    newest when the directory holds more than 10 packages (or .html, .hdr, .drpm files) of one
+    kind.  The entries are the source's own tuples (no copy per file: a first scan lists every
+    file of the tree)."""
+    if len(files) > SHORT_LIST_THRESHOLD:
+        counts = dict.fromkeys(SHORT_LIST_KINDS, 0)
+        for f in files:
+            name = f[0]
+            dot = name.rfind(".")
+            if dot >= 0:
+                ext = name[dot:]
+                if ext in counts:
+                    counts[ext] += 1
+        if max(counts.values()) > SHORT_LIST_THRESHOLD:
+            files = sorted(files, key=_NEWEST_FIRST, reverse=True)[:SHORT_LIST_KEEP]
+    return tuple(sorted(files, key=_BY_NAME))
 
 
 @attrs.frozen

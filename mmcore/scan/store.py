@@ -22,7 +22,10 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
-from mmcore.model import FileEntry
+#: one entry of a directory's short file list: ``(name, size, mtime)`` -- any tuple in that
+#: order, such as the sources' :class:`mmcore.scan.source.ScannedFile` (``directory.files``
+#: stores it as MirrorManager2's ``{"name", "size", "timestamp"}``)
+ListedFile = tuple[str, int, int]
 
 
 class KnownDirectory(NamedTuple):
@@ -72,8 +75,8 @@ class DirectoryWrite:
     ctime: int
     #: ``None``: keep (new rows: true)
     readable: bool | None
-    #: the short file list; ``None``: keep
-    files: tuple[FileEntry, ...] | None
+    #: the short file list, sorted by name; ``None``: keep
+    files: tuple[ListedFile, ...] | None
 
 
 @attrs.frozen

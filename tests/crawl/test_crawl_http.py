@@ -45,6 +45,23 @@ async def test_keep_alive_one_connection_per_mirror(http_mirrors, trees, limits,
     assert http_mirrors.server.stats.connections - before == 1
 
 
+async def test_every_file_checked_once_repomd_by_get_alone(http_mirrors, trees, limits, host_log):
+    # the full mirror: no directory short-circuits, so every file of every list is asked for,
+    # each exactly once -- a HEAD, or for a checksummed repomd.xml one GET (no HEAD before it)
+    stats = http_mirrors.server.stats
+    before = dict(stats.methods)
+    result = await check(limits, http_mirrors.url("full"), trees, host_log)
+    assert result.failure is None
+    checksummed = sum(1 for d in trees.directories if d.repomd_sha256)
+    assert checksummed > 0
+    files = sum(len(d.files) or 1 for d in trees.directories)  # a directory without files: 1
+    gets = stats.methods.get("GET", 0) - before.get("GET", 0)
+    heads = stats.methods.get("HEAD", 0) - before.get("HEAD", 0)
+    assert gets == checksummed
+    assert heads == 1 + files - checksummed  # the probe, then the files
+    assert result.operations == gets + heads
+
+
 @pytest.mark.parametrize(
     ("behaviour", "reason", "max_seconds"),
     [
@@ -65,12 +82,13 @@ async def test_hostile_mirrors_fail_with_reason(
     elapsed = trio.current_time() - start
     assert elapsed < max_seconds
     if behaviour == "bad_length":
-        # HEAD lies about sizes: every directory with files is judged not up to date, and the
-        # repomd.xml GET whose body is shorter than announced fails the URL
-        assert result.failure is None or "malformed response" in result.failure
-        assert result.failure is not None or all(
-            v.up2date is not True for v in result.verdicts if v.reason
-        )
+        # every answer claims the wrong size: every directory with files is judged not up to
+        # date on the headers alone -- the repomd.xml GET too, whose body is then not read
+        assert result.failure is None
+        with_files = {d.directory_id for d in trees.directories if d.files}
+        judged = {v.directory_id: v for v in result.verdicts if v.directory_id in with_files}
+        assert set(judged) == with_files
+        assert all(v.up2date is False and "has size" in v.reason for v in judged.values())
         return
     assert result.failure is not None
     assert reason in result.failure

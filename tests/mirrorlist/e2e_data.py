@@ -514,12 +514,16 @@ def master_tree_tables(ids: Ids, loopback: Iterable[Loopback] = ()) -> dict[str,
     }
 
 
+def load_master_tree(store: Any, loopback: Iterable[Loopback] = ()) -> None:
+    """Bulk-load the master tree into a store that holds the deployment."""
+    store.bulk_load(master_tree_tables(_read_ids(store.engine), list(loopback)))
+
+
 def populate(store: Any, loopback: Iterable[Loopback] = ()) -> None:
     """Fill an upgraded, empty store: the deployment, then the master tree."""
     loopback = list(loopback)
     apply_deployment_file(store, deployment_toml(loopback))
-    ids = _read_ids(store.engine)
-    store.bulk_load(master_tree_tables(ids, loopback))
+    load_master_tree(store, loopback)
 
 
 # --------------------------------------------------------------------------------------------

@@ -327,17 +327,25 @@ class ListService:
             for tier in plan.tiers:
                 out += shuffled(tier.bases if want_lines else tier.hosts, tier.inverse, rng)
             return plan.header, out
-        if plan.has_global:
-            return None  # the network tiers may lift the count above the minimum
         network = [h for _, h in netblock_hits] + asn_hosts
-        if want_lines and not plan.has_lines and not any(
+        tiers = plan.tiers
+        has_lines = plan.has_lines
+        plan_header = plan.header
+        local = plan.local
+        if local is not None:
+            # step 7: the network hosts may lift the count to the minimum: then no global list
+            by_host = view.by_host
+            usable = local.hosts.union(h for h in network if h in by_host)
+            if len(usable) >= self.minimum:
+                tiers, has_lines, plan_header = local.tiers, local.has_lines, local.header
+        if want_lines and not has_lines and not any(
             index.default_base(view, h) for h in network
         ):
             return None
         ordered = list(dict.fromkeys(network_order(netblock_hits, asn_hosts, rng)))
         seen = set(ordered)
         out = [index.default_base(view, h) for h in ordered] if want_lines else ordered
-        for tier in plan.tiers:
+        for tier in tiers:
             items: Sequence[Any] = tier.bases if want_lines else tier.hosts
             inverse: Sequence[float] = tier.inverse
             if not seen.isdisjoint(tier.hosts):
@@ -345,7 +353,7 @@ class ListService:
                 items = [items[i] for i in keep]
                 inverse = [inverse[i] for i in keep]
             out += shuffled(items, inverse, rng)
-        return "".join(header) + plan.header, out
+        return "".join(header) + plan_header, out
 
     def _metalink(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,14 @@ REASONS = {
     503: "Service Unavailable",
 }
 RECV_SIZE = 65536
+#: read deadlines are rounded up to this many seconds, so that most requests on a busy
+#: connection leave its cancel scope's deadline alone (moving it costs several microseconds)
+DEADLINE_STEP = 1 / 16
+
+
+def coarse(deadline: float) -> float:
+    """``deadline`` rounded up to a multiple of :data:`DEADLINE_STEP`."""
+    return math.ceil(deadline / DEADLINE_STEP) * DEADLINE_STEP
 
 #: handler(method, path, query, x_forwarded_for, peer) -> Answer
 Handler = Callable[[bytes, str, str, str | None, str], Answer]
@@ -127,21 +136,32 @@ class _Parse:
         self.done.append((parser.get_method(), self.url, self.xff, parser.should_keep_alive()))
 
 
+_HEADS: dict[tuple[int, str | None], str] = {}
+
+
+def _head_start(status: int, content_type: str | None) -> str:
+    """The status line and Content-Type header (formatted once per combination)."""
+    key = (status, content_type)
+    head = _HEADS.get(key)
+    if head is None:
+        head = f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
+        if content_type is not None:
+            head += f"Content-Type: {content_type}\r\n"
+        _HEADS[key] = head
+    return head
+
+
 def encode_answer(answer: Answer, *, keep_alive: bool, head_only: bool = False) -> bytes:
     body = answer.body.encode("utf-8", "surrogateescape")
-    lines = [f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, 'Unknown')}\r\n"]
-    if answer.content_type is not None:
-        lines.append(f"Content-Type: {answer.content_type}\r\n")
-    lines.append(f"Content-Length: {len(body)}\r\nDate: {http_date()}\r\n")
+    head = f"{_head_start(answer.status, answer.content_type)}Content-Length: {len(body)}\r\n" \
+        f"Date: {http_date()}\r\n"
     if answer.generation is not None:
-        lines.append(f"X-MirrorList-Generation: {answer.generation}\r\n")
+        head += f"X-MirrorList-Generation: {answer.generation}\r\n"
     if answer.location is not None:
-        lines.append(f"Location: {answer.location}\r\n")
-    if not keep_alive:
-        lines.append("Connection: close\r\n")
-    lines.append("\r\n")
-    head = "".join(lines).encode("utf-8", "surrogateescape")
-    return head if head_only else head + body
+        head += f"Location: {answer.location}\r\n"
+    head += "\r\n" if keep_alive else "Connection: close\r\n\r\n"
+    data = head.encode("utf-8", "surrogateescape")
+    return data if head_only else data + body
 
 
 def _plain(status: int, text: str) -> bytes:
@@ -149,6 +169,11 @@ def _plain(status: int, text: str) -> bytes:
 
 
 class HttpServer:
+    """Connections are plain non-blocking sockets driven by ``trio.lowlevel.wait_readable`` /
+    ``wait_writable``: a receive or send is tried first and only waits when the kernel says it
+    would block, and each connection has one cancel scope whose deadline is moved (request,
+    keep-alive and send deadlines) instead of a scope per wait."""
+
     def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
         self.handler = handler
         self.limits = limits or HttpLimits()
@@ -164,12 +189,14 @@ class HttpServer:
 
     async def serve(
         self,
-        listener: trio.socket.SocketType,
+        listener: socket.socket,
         stop: trio.Event,
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Accept and answer until ``stop`` is set, then stop gracefully."""
+        """Accept (from a listening stdlib socket) and answer until ``stop`` is set, then stop
+        gracefully."""
+        listener.setblocking(False)
         async with trio.open_nursery() as connections:
             async with trio.open_nursery() as acceptor:
                 acceptor.start_soon(self._accept_loop, listener, connections)
@@ -185,10 +212,14 @@ class HttpServer:
                     await self._idle.wait()
             connections.cancel_scope.cancel()
 
-    async def _accept_loop(self, listener: trio.socket.SocketType, nursery: trio.Nursery) -> None:
+    async def _accept_loop(self, listener: socket.socket, nursery: trio.Nursery) -> None:
+        wait_readable = trio.lowlevel.wait_readable
         while True:
             try:
-                sock, address = await listener.accept()
+                sock, address = listener.accept()
+            except BlockingIOError:
+                await wait_readable(listener)
+                continue
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                     log.warning("event=accept_failed error=%s", exc.strerror)
@@ -197,6 +228,7 @@ class HttpServer:
                 if exc.errno in (errno.ECONNABORTED, errno.EPROTO, errno.EPERM):
                     continue
                 raise
+            sock.setblocking(False)
             if self.open_connections >= self.limits.max_connections and not self._evict():
                 nursery.start_soon(self._refuse, sock)
                 continue
@@ -212,19 +244,17 @@ class HttpServer:
             return True
         return False
 
-    async def _refuse(self, sock: trio.socket.SocketType) -> None:
+    async def _refuse(self, sock: socket.socket) -> None:
         with sock, trio.move_on_after(1):
-            try:
-                await sock.send(_plain(503, "too many connections\n"))
-            except OSError:
-                pass
+            await self._send_now(sock, _plain(503, "too many connections\n"))
 
-    async def _reject(self, sock: trio.socket.SocketType, status: int, text: str) -> None:
+    async def _reject(self, sock: socket.socket, status: int, text: str) -> None:
         """Answer an error and close without a reset: stop writing, then read and discard
         what the client is still sending (briefly), so the kernel does not answer the unread
         bytes with an RST that would destroy our answer before the client read it."""
-        if not await self._send_all(sock, _plain(status, text)):
-            return
+        with trio.move_on_after(self.limits.send_timeout):
+            if not await self._send_now(sock, _plain(status, text)):
+                return
         try:
             sock.shutdown(socket.SHUT_WR)
         except OSError:
@@ -233,89 +263,131 @@ class HttpServer:
         with trio.move_on_after(1.0):
             while discarded < 4 * self.limits.max_request_bytes:
                 try:
-                    chunk = await sock.recv(RECV_SIZE)
+                    chunk = sock.recv(RECV_SIZE)
+                except BlockingIOError:
+                    await trio.lowlevel.wait_readable(sock)
+                    continue
                 except OSError:
                     return
                 if not chunk:
                     return
                 discarded += len(chunk)
 
-    async def _send_all(self, sock: trio.socket.SocketType, data: bytes) -> bool:
+    @staticmethod
+    async def _send_now(sock: socket.socket, data: bytes) -> bool:
+        """Send everything (waiting while the kernel buffer is full; the caller's scope sets
+        the deadline); ``False`` when the connection broke."""
         view = memoryview(data)
-        with trio.move_on_after(self.limits.send_timeout):
-            while view:
-                sent = await sock.send(view)
-                view = view[sent:]
-            return True
-        return False
+        while view:
+            try:
+                sent = sock.send(view)
+            except BlockingIOError:
+                await trio.lowlevel.wait_writable(sock)
+                continue
+            except OSError:
+                return False
+            view = view[sent:]
+        return True
 
-    async def _connection(self, sock: trio.socket.SocketType, peer: str) -> None:
+    async def _connection(self, sock: socket.socket, peer: str) -> None:
         conn_id = self._next_id
         self._next_id += 1
         limits = self.limits
         state = _Parse(limits)
         parser = state.parser
         handler = self.handler
+        waiting = self._waiting
+        now = trio.current_time
+        wait_readable = trio.lowlevel.wait_readable
+        #: what the scope's deadline is for: "idle", "request" or "send"
+        phase = "idle"
+        received = 0
+        #: (status, text) of a malformed or oversized request
+        reject: tuple[int, str] | None = None
         try:
-            with sock, trio.CancelScope() as scope:
-                try:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                except OSError:
-                    pass
-                self._waiting[conn_id] = scope
-                deadline = trio.current_time() + limits.keepalive_timeout
-                received = 0
-                while True:
-                    data = b""
-                    with trio.move_on_at(deadline):
+            with sock:
+                with trio.CancelScope(deadline=now() + limits.keepalive_timeout) as scope:
+                    try:
+                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    except OSError:
+                        pass
+                    waiting[conn_id] = scope
+                    while True:
                         try:
-                            data = await sock.recv(RECV_SIZE)
+                            data = sock.recv(RECV_SIZE)
+                        except BlockingIOError:
+                            await wait_readable(sock)
+                            continue
                         except OSError:
                             return
-                    if not data:
-                        if state.in_message or received:
-                            if trio.current_time() >= deadline:
-                                await self._reject(sock, 408, "request timeout\n")
-                        return
-                    if received == 0 and not state.in_message:
-                        deadline = trio.current_time() + limits.request_timeout
-                    received += len(data)
-                    try:
-                        parser.feed_data(data)
-                    except httptools.HttpParserUpgrade:
-                        await self._reject(sock, 400, "upgrades are not supported\n")
-                        return
-                    except httptools.HttpParserError:
-                        status = state.error_status
-                        await self._reject(sock, status, REASONS[status] + "\n")
-                        return
-                    if not state.done:
-                        if received > limits.max_request_bytes:
-                            await self._reject(sock, 431, REASONS[431] + "\n")
+                        if not data:
                             return
-                        continue
-                    # one or more complete requests: answer them in order
-                    self._waiting.pop(conn_id, None)
-                    out = []
-                    keep_alive = True
-                    for method, url, xff, keep in state.done:
-                        keep_alive = keep and not self.closing
-                        out.append(self._answer(handler, method, url, xff, peer, keep_alive))
-                        if not keep_alive:
+                        if phase == "idle":
+                            phase = "request"
+                            deadline = coarse(now() + limits.request_timeout)
+                            if deadline != scope.deadline:
+                                scope.deadline = deadline
+                        received += len(data)
+                        try:
+                            parser.feed_data(data)
+                        except httptools.HttpParserUpgrade:
+                            reject = (400, "upgrades are not supported\n")
+                            break  # answered below, outside the scope
+                        except httptools.HttpParserError:
+                            reject = (state.error_status, REASONS[state.error_status] + "\n")
                             break
-                    state.done.clear()
-                    if not await self._send_all(sock, b"".join(out)) or not keep_alive:
-                        return
-                    if self.closing:
-                        return
-                    received = 0
-                    if state.in_message:
-                        deadline = trio.current_time() + limits.request_timeout
-                    else:
-                        deadline = trio.current_time() + limits.keepalive_timeout
-                    self._waiting[conn_id] = scope
+                        if not state.done:
+                            if received > limits.max_request_bytes:
+                                reject = (431, REASONS[431] + "\n")
+                                break
+                            continue
+                        # one or more complete requests: answer them in order
+                        waiting.pop(conn_id, None)
+                        out = []
+                        keep_alive = True
+                        for method, url, xff, keep in state.done:
+                            keep_alive = keep and not self.closing
+                            out.append(self._answer(handler, method, url, xff, peer, keep_alive))
+                            if not keep_alive:
+                                break
+                        state.done.clear()
+                        data = out[0] if len(out) == 1 else b"".join(out)
+                        try:
+                            sent = sock.send(data)
+                        except BlockingIOError:
+                            sent = 0
+                        except OSError:
+                            return
+                        if sent < len(data):
+                            phase = "send"
+                            scope.deadline = now() + limits.send_timeout
+                            if not await self._send_now(sock, data[sent:]):
+                                return
+                        if not keep_alive or self.closing:
+                            return
+                        received = 0
+                        if state.in_message:
+                            phase = "request"
+                            deadline = coarse(now() + limits.request_timeout)
+                        else:
+                            phase = "idle"
+                            deadline = coarse(now() + limits.keepalive_timeout)
+                        if deadline != scope.deadline:
+                            scope.deadline = deadline
+                        waiting[conn_id] = scope
+                        # let other connections run when a client keeps pipelining
+                        await trio.lowlevel.checkpoint()
+                    # a malformed or oversized request: answered outside the scope
+                    waiting.pop(conn_id, None)
+                    scope.deadline = float("inf")
+                if reject is not None:
+                    await self._reject(sock, *reject)
+                elif scope.cancelled_caught and phase == "request" and (
+                    state.in_message or received
+                ) and trio.current_time() >= scope.deadline:
+                    await self._reject(sock, 408, "request timeout\n")
         finally:
-            self._waiting.pop(conn_id, None)
+            waiting.pop(conn_id, None)
             self.open_connections -= 1
             if self.open_connections == 0:
                 self._idle.set()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from itertools import repeat, starmap
 from operator import itemgetter
 
 from mirrormanager_mirrorlist.cacheindex import CacheIndex, DirectoryView
@@ -41,10 +42,10 @@ class Tier:
 
 
 class TierPlan:
-    __slots__ = ("tiers", "header", "found_via", "has_global", "has_lines", "size")
+    __slots__ = ("tiers", "header", "found_via", "has_global", "has_lines", "size", "local")
 
     def __init__(self, tiers: tuple[Tier, ...], header: str, found_via: str,
-                 has_global: bool) -> None:
+                 has_global: bool, local: LocalPart | None = None) -> None:
         self.tiers = tiers
         self.header = header
         self.found_via = found_via
@@ -53,6 +54,22 @@ class TierPlan:
         self.has_lines = any(base for tier in tiers for base in tier.bases)
         #: weight in the view cache (entries of the three tuples)
         self.size = 1 + 3 * sum(len(tier.hosts) for tier in tiers)
+        #: with the global list: the plan without it, for clients whose netblock / AS hosts
+        #: bring the count up to the minimum
+        self.local = local
+
+
+class LocalPart:
+    """The tiers of a plan before the global list (GeoIP country and continent)."""
+
+    __slots__ = ("tiers", "header", "hosts", "has_lines")
+
+    def __init__(self, tiers: tuple[Tier, ...], header: str) -> None:
+        self.tiers = tiers
+        self.header = header
+        #: the hosts of these tiers (all with URLs here, each once)
+        self.hosts = frozenset(h for tier in tiers for h in tier.hosts)
+        self.has_lines = any(base for tier in tiers for base in tier.bases)
 
 
 def reduce_tier(
@@ -94,7 +111,10 @@ def build_plan(
     by_host = view.by_host
     seen: set[int] = set()
     tiers = []
+    local: LocalPart | None = None
     for raw in (geo, continent, global_hosts):
+        if raw is global_hosts and has_global:
+            local = LocalPart(tuple(tiers), "".join(header[:-1]))
         hosts = reduce_tier(raw, by_host, seen)
         if len(set(hosts)) != len(hosts):
             return None  # duplicates double a weight: left to the general path
@@ -104,7 +124,7 @@ def build_plan(
         if hosts:
             bases = tuple(index.default_base(view, h) for h in hosts)
             tiers.append(Tier(tuple(hosts), tuple(inverse[h] for h in hosts), bases))
-    return TierPlan(tuple(tiers), "".join(header), found_via, has_global)
+    return TierPlan(tuple(tiers), "".join(header), found_via, has_global, local)
 
 
 def shuffled(items: Sequence[object], inverse: Sequence[float],
@@ -114,8 +134,8 @@ def shuffled(items: Sequence[object], inverse: Sequence[float],
     count = len(items)
     if count < 2:
         return items
-    rand = draw.random
-    keys = list(map(pow, [rand() for _ in inverse], inverse))
+    # one uniform draw per host, in host order, without a Python-level loop
+    keys = list(map(pow, starmap(draw.random, repeat((), count)), inverse))
     order = sorted(range(count), key=keys.__getitem__, reverse=True)
     return itemgetter(*order)(items)
 

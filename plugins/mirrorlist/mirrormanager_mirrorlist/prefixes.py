@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import socket
 from array import array
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -133,12 +133,21 @@ class NetblockTable(Generic[V]):
         return None if best is None else best[1]
 
 
+#: the ASN of an address range no route covers
+_NO_ROUTE = -2
+
+
 class AsnTable:
-    """Longest-prefix match from the ``global_netblocks.txt`` routes to an AS number."""
+    """Longest-prefix match from the ``global_netblocks.txt`` routes to an AS number.
+
+    The routes are flattened at load time into disjoint address ranges, each carrying the ASN of
+    the most specific route that covers it (or none), as two sorted arrays per IP version:
+    range starts and ASNs.  A lookup is one bisection, whatever the number of prefix lengths.
+    """
 
     def __init__(self) -> None:
-        #: version -> [(prefix_length, sorted prefixes, asns)], longest first
-        self._by_version: dict[int, list[tuple[int, array[int] | list[int], array[int]]]] = {}
+        #: version -> (range starts ascending, the ASN of each range or _NO_ROUTE)
+        self._ranges: dict[int, tuple[array[int] | list[int], array[int]]] = {}
         self.size = 0
 
     @classmethod
@@ -149,7 +158,7 @@ class AsnTable:
         the last kind).  A non-numeric ASN is kept as -1, which matches no host.  A prefix that
         appears twice keeps the later line's ASN.
         """
-        staging: dict[tuple[int, int], dict[int, int]] = {}
+        staging: dict[int, dict[tuple[int, int], int]] = {4: {}, 6: {}}
         skipped = 0
         for line in lines:
             fields = line.split()
@@ -166,14 +175,19 @@ class AsnTable:
                 asn = int(fields[1])
             except ValueError:
                 asn = -1
-            staging.setdefault((version, length), {})[prefix] = asn
+            staging[version][(length, prefix)] = asn
         table = cls()
-        for (version, length), routes in sorted(staging.items(), key=lambda kv: -kv[0][1]):
-            keys = sorted(routes)
-            prefixes: array[int] | list[int] = array("Q", keys) if version == 4 else keys
-            asns = array("q", [routes[k] for k in keys])
-            table._by_version.setdefault(version, []).append((length, prefixes, asns))
-            table.size += len(keys)
+        for version, routes in staging.items():
+            if not routes:
+                continue
+            bits = BITS[version]
+            starts, asns = flatten_routes(
+                [(prefix << (bits - length), -((prefix + 1) << (bits - length)), asn)
+                 for (length, prefix), asn in routes.items()]
+            )
+            table._ranges[version] = (array("Q", starts) if version == 4 else starts,
+                                      array("q", asns))
+            table.size += len(routes)
         return table, skipped
 
     @classmethod
@@ -184,10 +198,50 @@ class AsnTable:
         return table
 
     def lookup(self, version: int, address: int) -> int | None:
-        bits = BITS[version]
-        for length, prefixes, asns in self._by_version.get(version, ()):
-            key = address >> (bits - length)
-            i = bisect_left(prefixes, key)
-            if i < len(prefixes) and prefixes[i] == key:
-                return asns[i]
-        return None
+        ranges = self._ranges.get(version)
+        if ranges is None:
+            return None
+        starts, asns = ranges
+        i = bisect_right(starts, address) - 1
+        if i < 0:
+            return None
+        asn = asns[i]
+        return None if asn == _NO_ROUTE else asn
+
+
+def flatten_routes(routes: list[tuple[int, int, int]]) -> tuple[list[int], list[int]]:
+    """Nested or disjoint ``[start, end)`` ranges as ``(start, -end, asn)`` (sorted here in
+    place) -> the starts of disjoint ranges covering every address from the first start on,
+    each with the ASN of the innermost route containing it (``_NO_ROUTE`` in gaps); neighbours
+    with equal ASNs are merged."""
+    starts: list[int] = []
+    asns: list[int] = []
+
+    def emit(start: int, end: int, asn: int) -> None:
+        if start >= end:
+            return
+        if asns and asns[-1] == asn:
+            return  # continues the previous range
+        starts.append(start)
+        asns.append(asn)
+
+    # outer routes before the routes nested in them: start ascending, end descending
+    routes.sort()
+    open_routes: list[tuple[int, int]] = []  # (end, asn), innermost last
+    position = routes[0][0] if routes else 0
+    for start, negative_end, asn in routes:
+        end = -negative_end
+        while open_routes and open_routes[-1][0] <= start:
+            closing_end, closing_asn = open_routes.pop()
+            emit(position, closing_end, closing_asn)
+            position = max(position, closing_end)
+        emit(position, start, open_routes[-1][1] if open_routes else _NO_ROUTE)
+        position = max(position, start)
+        open_routes.append((end, asn))
+    while open_routes:
+        closing_end, closing_asn = open_routes.pop()
+        emit(position, closing_end, closing_asn)
+        position = max(position, closing_end)
+    starts.append(position)
+    asns.append(_NO_ROUTE)
+    return starts, asns

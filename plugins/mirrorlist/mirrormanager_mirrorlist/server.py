@@ -123,12 +123,11 @@ async def run_worker(
     if listener is None:
         listener = make_listener(settings.host, settings.port)
     port = bound_port(listener)
-    tsock = trio.socket.from_stdlib_socket(listener)
     try:
         async with trio.open_nursery() as nursery:
 
             async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-                await server.serve(tsock, stop, task_status=task_status)
+                await server.serve(listener, stop, task_status=task_status)
                 nursery.cancel_scope.cancel()
 
             if settings.watch_interval > 0:
@@ -145,7 +144,7 @@ async def run_worker(
         if access is not None:
             access.close()
         if own_listener:
-            tsock.close()
+            listener.close()
 
 
 async def _flush_every_second(access: AccessLog) -> None:

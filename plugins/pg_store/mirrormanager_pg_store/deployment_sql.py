@@ -390,6 +390,14 @@ def _delete_host_categories(conn: sa.Connection, ids: list[int]) -> None:
     conn.execute(sa.delete(s.host_category).where(s.host_category.c.id.in_(ids)))
 
 
+_SCHEME_RANK = {"https": 0, "http": 1, "ftp": 2}
+
+
+def _url_preference(item: tuple[str, bool]) -> tuple[int, str]:
+    url = item[0]
+    return _SCHEME_RANK.get(url.partition(":")[0].lower(), 3), url
+
+
 def _replace_urls(conn: sa.Connection, hc_id: int, spec: HostCategorySpec,
                   pending: Pending) -> None:
     wanted = {url: False for url in spec.urls}
@@ -407,6 +415,8 @@ def _replace_urls(conn: sa.Connection, hc_id: int, spec: HostCategorySpec,
     if doomed:
         conn.execute(sa.delete(u).where(u.c.id.in_(doomed)))
     if wanted:
+        # a list server hands each client a host's first http/https/ftp URL in id order, so new
+        # URLs go in by preference: https, http, ftp, then the rest (rsync)
         rows = [{"host_category_id": hc_id, "url": url, "private": private}
-                for url, private in sorted(wanted.items())]
+                for url, private in sorted(wanted.items(), key=_url_preference)]
         pending.append(lambda: _insert_rows(conn, u, rows))

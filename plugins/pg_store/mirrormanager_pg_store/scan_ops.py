@@ -8,8 +8,10 @@ no statement at all for an empty batch.
 from __future__ import annotations
 
 import logging
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from json.encoder import encode_basestring_ascii as _json_string  # type: ignore[attr-defined]
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +23,7 @@ from mmcore.scan.store import (
     DirectoryWrite,
     FileDetailWrite,
     KnownDirectory,
+    ListedFile,
     RepositoryWrite,
     ScanBatch,
     ScanWriteResult,
@@ -31,11 +34,15 @@ from . import schema as s
 
 log = logging.getLogger("mirrormanager_pg_store.scan")
 
+#: rows per multi-row statement (SQLite allows 32766 parameters per statement; a directory row
+#: takes 5)
 _CHUNK = 500
 DAY = 86400
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+def _chunks(items: Sequence[Any], size: int | None = None) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of at most ``size`` (default ``_CHUNK``) rows: one statement each."""
+    size = size or _CHUNK
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -230,8 +237,180 @@ class ScanOpsMixin:
         return ScanWriteResult(**counts)
 
 
+# --------------------------------------------------------------------------------------------
+# the bulk statements, per dialect
+# --------------------------------------------------------------------------------------------
+
+_FILE_ENTRY = '{"name":%s,"size":%d,"timestamp":%d}'
+_by_name = operator.itemgetter(0)
+
+
+def encode_files(files: Sequence[ListedFile]) -> bytes:
+    """``directory.files`` for ``(name, size, mtime)`` tuples, byte for byte what
+    :func:`mirrormanager_pg_store.schema.encode_files` writes for the same entries (a JSON list
+    sorted by name, compact separators, ASCII), several times faster: a first scan encodes one
+    list per directory of the tree."""
+    if not files:
+        return b"[]"
+    return ("[" + ",".join([
+        _FILE_ENTRY % (_json_string(name), size, mtime)
+        for name, size, mtime in sorted(files, key=_by_name)
+    ]) + "]").encode()
+
+
+DirectoryRow = tuple[str, int, bool, bytes]
+"""A new directory row: name, ctime, readable, files."""
+
+
+class _Bulk:
+    """Multi-row statements for the scan's hot writes, through the driver (``exec_driver_sql``:
+    no per-row SQLAlchemy work; the statement events still fire)."""
+
+    #: the driver's positional parameter marker
+    marker = "?"
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def insert_rows(self, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        """One multi-row INSERT of ``rows`` (dicts with the same keys) into ``table``."""
+        columns = list(rows[0])
+        quote = self.conn.dialect.identifier_preparer.quote
+        row_marks = "(" + ",".join([self.marker] * len(columns)) + ")"
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES "
+            + ",".join([row_marks] * len(rows)),
+            tuple(row[c] for row in rows for c in columns),
+        )
+
+    def insert_directories(
+        self, rows: Sequence[DirectoryRow], category_id: int
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Insert the rows whose name is free and link every row to the category.  Returns
+        (inserted: name -> id, existing: name -> id of the row that already had that name)."""
+        raise NotImplementedError
+
+    def update_directories(self, rows: Sequence[tuple[Any, ...]], *, with_files: bool) -> None:
+        """Update ctime, readable (and files) of rows given as (id, ctime, readable[, files])."""
+        raise NotImplementedError
+
+
+class _SqliteBulk(_Bulk):
+    """SQLite: multi-row ``VALUES``.  New rows get their ids from the writer (max + 1 onwards,
+    what SQLite itself would assign): ``RETURNING`` would cost a step, and a GIL hand-over, per
+    row.  This is safe because the transaction holds SQLite's write lock from its first write
+    on, and a stale read before it makes that write fail (busy) rather than collide."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        super().__init__(conn)
+        self.next_id: int | None = None
+
+    def insert_directories(
+        self, rows: Sequence[DirectoryRow], category_id: int
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        if self.next_id is None:
+            self.next_id = int(self.conn.exec_driver_sql(
+                "SELECT coalesce(max(id), 0) + 1 FROM directory").scalar_one())
+        first = self.next_id
+        params: list[Any] = []
+        for offset, row in enumerate(rows):
+            params.append(first + offset)
+            params.extend(row)
+        result = self.conn.exec_driver_sql(
+            "INSERT INTO directory (id, name, ctime, readable, files) VALUES "
+            + ",".join(["(?,?,?,?,?)"] * len(rows)) + " ON CONFLICT (name) DO NOTHING",
+            tuple(params),
+        )
+        self.next_id = first + len(rows)
+        assigned = {row[0]: first + offset for offset, row in enumerate(rows)}
+        existing: dict[str, int] = {}
+        if result.rowcount != len(rows):
+            # some names exist already (another category's directories): which, and their ids
+            names = [row[0] for row in rows]
+            for name, row_id in self.conn.exec_driver_sql(
+                "SELECT name, id FROM directory WHERE name IN ("
+                + ",".join(["?"] * len(names)) + ")", tuple(names)
+            ):
+                if assigned[name] != row_id:
+                    existing[name] = row_id
+                    del assigned[name]
+        ids = [*assigned.values(), *existing.values()]
+        self.conn.exec_driver_sql(
+            "INSERT INTO category_directory (category_id, directory_id) VALUES "
+            + ",".join(["(?,?)"] * len(ids)) + " ON CONFLICT DO NOTHING",
+            tuple(x for row_id in ids for x in (category_id, row_id)),
+        )
+        return assigned, existing
+
+    def update_directories(self, rows: Sequence[tuple[Any, ...]], *, with_files: bool) -> None:
+        width = 4 if with_files else 3
+        values = ",".join(["(" + ",".join("?" * width) + ")"] * len(rows))
+        files = ", files = v.column4" if with_files else ""
+        self.conn.exec_driver_sql(
+            f"UPDATE directory SET ctime = v.column2, readable = v.column3{files} "
+            f"FROM (VALUES {values}) AS v WHERE directory.id = v.column1",
+            tuple(x for row in rows for x in row),
+        )
+
+
+class _PostgresBulk(_Bulk):
+    """PostgreSQL: arrays through ``unnest`` (four parameters however many rows; no statement
+    text to parse per row count), the insert and the category links in one round trip."""
+
+    marker = "%s"
+    INSERT = (
+        "WITH new AS (INSERT INTO directory (name, ctime, readable, files) "
+        "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::boolean[], %s::bytea[]) "
+        "ON CONFLICT (name) DO NOTHING RETURNING id, name), "
+        "link AS (INSERT INTO category_directory (category_id, directory_id) "
+        "SELECT %s, id FROM new) "
+        "SELECT name, id FROM new"
+    )
+
+    def insert_directories(
+        self, rows: Sequence[DirectoryRow], category_id: int
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        names, ctimes, readables, files = (list(column) for column in zip(*rows))
+        inserted: dict[str, int] = dict(self.conn.exec_driver_sql(  # type: ignore[arg-type]
+            self.INSERT, (names, ctimes, readables, files, category_id)).all())
+        existing: dict[str, int] = {}
+        if len(inserted) != len(rows):
+            others = [name for name in names if name not in inserted]
+            existing = dict(self.conn.exec_driver_sql(  # type: ignore[arg-type]
+                "SELECT name, id FROM directory WHERE name = ANY(%s)", (others,)).all())
+            self.conn.exec_driver_sql(
+                "INSERT INTO category_directory (category_id, directory_id) "
+                "SELECT %s, unnest(%s::integer[]) ON CONFLICT DO NOTHING",
+                (category_id, list(existing.values())),
+            )
+        return inserted, existing
+
+    def update_directories(self, rows: Sequence[tuple[Any, ...]], *, with_files: bool) -> None:
+        columns = [list(column) for column in zip(*rows)]
+        if with_files:
+            self.conn.exec_driver_sql(
+                "UPDATE directory AS d SET ctime = v.ctime, readable = v.readable, "
+                "files = v.files FROM unnest(%s::integer[], %s::bigint[], %s::boolean[], "
+                "%s::bytea[]) AS v(id, ctime, readable, files) WHERE d.id = v.id",
+                tuple(columns),
+            )
+        else:
+            self.conn.exec_driver_sql(
+                "UPDATE directory AS d SET ctime = v.ctime, readable = v.readable "
+                "FROM unnest(%s::integer[], %s::bigint[], %s::boolean[]) "
+                "AS v(id, ctime, readable) WHERE d.id = v.id",
+                tuple(columns),
+            )
+
+
 class _Writer:
-    """The writes of one category scan, inside its transaction."""
+    """The writes of one category scan, inside its transaction.
+
+    Every write of a batch is one multi-row statement per kind (and per at most ``_CHUNK`` rows),
+    issued through the driver without per-row SQLAlchemy work: a worker thread that has to win the
+    GIL back from the scan's other (busy) threads after every statement or result row pays up to
+    the interpreter's switch interval each time, so round trips, not rows, are what costs.
+    """
 
     def __init__(self, conn: sa.Connection, snapshot: CategorySnapshot,
                  new_ids: dict[str, int], counts: dict[str, int]) -> None:
@@ -239,6 +418,9 @@ class _Writer:
         self.snapshot = snapshot
         self.new_ids = new_ids
         self.counts = counts
+        self.bulk: _Bulk = _PostgresBulk(conn) if conn.dialect.name == "postgresql" else _SqliteBulk(conn)
+        #: ids of the rows this scan inserted (they have no file details yet)
+        self.inserted_ids: set[int] = set()
         self.arch_ids: dict[str, int] | None = None
         self.version_ids: dict[str, int] | None = None
 
@@ -252,9 +434,8 @@ class _Writer:
     # -- directories -----------------------------------------------------------------------
 
     def directories(self, writes: Sequence[DirectoryWrite]) -> None:
-        d = s.directory
-        with_files: list[dict[str, Any]] = []
-        without_files: list[dict[str, Any]] = []
+        with_files: list[tuple[int, int, bool, bytes | None]] = []
+        without_files: list[tuple[int, int, bool]] = []
         fresh: list[DirectoryWrite] = []
         for w in writes:
             known = self.snapshot.directories.get(w.path)
@@ -263,74 +444,42 @@ class _Writer:
                 fresh.append(w)
                 continue
             readable = w.readable if w.readable is not None else (known.readable if known else True)
-            params = {"_id": row_id, "_ctime": w.ctime, "_readable": readable}
             if w.files is not None:
-                params["_files"] = s.encode_files(w.files)
-                with_files.append(params)
+                with_files.append((row_id, w.ctime, readable, encode_files(w.files)))
             else:
-                without_files.append(params)
-        if fresh:
-            with_files.extend(self._insert_directories(fresh))
-        where = d.c.id == sa.bindparam("_id")
-        if with_files:
-            self.conn.execute(
-                sa.update(d).where(where).values(
-                    ctime=sa.bindparam("_ctime"), readable=sa.bindparam("_readable"),
-                    files=sa.bindparam("_files")),
-                with_files,
-            )
-        if without_files:
-            self.conn.execute(
-                sa.update(d).where(where).values(
-                    ctime=sa.bindparam("_ctime"), readable=sa.bindparam("_readable")),
-                without_files,
-            )
+                without_files.append((row_id, w.ctime, readable))
+        for chunk in _chunks(fresh):
+            with_files.extend(self._insert_directories(chunk))
+        for rows in _chunks(with_files):
+            self.bulk.update_directories(rows, with_files=True)
+        for rows in _chunks(without_files):
+            self.bulk.update_directories(rows, with_files=False)
         self.counts["directories_updated"] += len(writes) - len(fresh)
 
-    def _insert_directories(self, writes: list[DirectoryWrite]) -> list[dict[str, Any]]:
-        """Insert new rows; rows that exist under that name (another category's) are returned as
-        updates.  Either way the directory is linked to the category."""
-        d = s.directory
-        names = {self.full_name(w.path): w for w in writes}
-        existing: dict[str, int] = {}
-        for chunk in _chunks(list(names)):
-            for row_id, name in self.conn.execute(
-                sa.select(d.c.id, d.c.name).where(d.c.name.in_(chunk))
-            ):
-                existing[name] = row_id
+    def _insert_directories(
+        self, writes: Sequence[DirectoryWrite]
+    ) -> list[tuple[int, int, bool, bytes | None]]:
+        """Insert new rows and link them to the category.  A name that exists already (another
+        category's directory) is linked too, and returned as an update of that row."""
+        rows = [
+            (self.full_name(w.path), w.ctime, True if w.readable is None else w.readable,
+             encode_files(w.files or ()))
+            for w in writes
+        ]
+        inserted, existing = self.bulk.insert_directories(rows, self.snapshot.category_id)
+        cut = len(self.snapshot.topdir) + 1
+        topdir = self.snapshot.topdir
         updates = []
-        rows = []
-        for name, w in names.items():
-            readable = True if w.readable is None else w.readable
-            if name in existing:
-                self.new_ids[w.path] = existing[name]
-                updates.append({"_id": existing[name], "_ctime": w.ctime, "_readable": readable,
-                                "_files": s.encode_files(w.files or ())})
+        for name, ctime, readable, files in rows:
+            path = "" if name == topdir else name[cut:]
+            row_id = inserted.get(name)
+            if row_id is not None:
+                self.inserted_ids.add(row_id)
             else:
-                rows.append({"name": name, "ctime": w.ctime, "readable": readable,
-                             "files": s.encode_files(w.files or ())})
-        if rows:
-            result = self.conn.execute(
-                sa.insert(d).returning(d.c.id, d.c.name, sort_by_parameter_order=True), rows
-            )
-            cut = len(self.snapshot.topdir) + 1
-            for row_id, name in result:
-                self.new_ids["" if name == self.snapshot.topdir else name[cut:]] = row_id
-            self.counts["directories_added"] += len(rows)
-        link_ids = [self.new_ids[w.path] for w in writes]
-        already: set[int] = set()
-        if existing:
-            cd = s.category_directory
-            for chunk in _chunks(list(existing.values())):
-                already.update(self.conn.execute(
-                    sa.select(cd.c.directory_id).where(
-                        cd.c.category_id == self.snapshot.category_id,
-                        cd.c.directory_id.in_(chunk))
-                ).scalars())
-        links = [{"category_id": self.snapshot.category_id, "directory_id": i}
-                 for i in link_ids if i not in already]
-        if links:
-            self.conn.execute(sa.insert(s.category_directory), links)
+                row_id = existing[name]
+                updates.append((row_id, ctime, readable, files))
+            self.new_ids[path] = row_id
+        self.counts["directories_added"] += len(inserted)
         self.counts["directories_updated"] += len(updates)
         return updates
 
@@ -351,7 +500,7 @@ class _Writer:
     def repositories(self, writes: Sequence[RepositoryWrite]) -> None:
         arch_ids, version_ids = self._lookups()
         r = s.repository
-        rows = []
+        wanted = []
         for w in writes:
             arch_id = arch_ids.get(w.arch)
             directory_id = self.directory_id(w.path)
@@ -359,6 +508,24 @@ class _Writer:
                 log.warning("repository skipped %s", kv(path=self.full_name(w.path),
                                                         reason="unknown arch or directory"))
                 continue
+            wanted.append((w, self.full_name(w.path), arch_id, directory_id))
+        # what exists already under one of these names or (prefix, arch) pairs: one query
+        taken_names: set[str] = set()
+        taken_keys: set[tuple[str, int]] = set()
+        names = [name for _, name, _, _ in wanted]
+        prefixes = sorted({w.prefix for w, _, _, _ in wanted if w.prefix is not None})
+        for chunk in _chunks(names):
+            condition = r.c.name.in_(chunk)
+            if prefixes:
+                condition = sa.or_(condition, r.c.prefix.in_(prefixes))
+            for name, prefix, arch_id in self.conn.execute(
+                sa.select(r.c.name, r.c.prefix, r.c.arch_id).where(condition)
+            ):
+                taken_names.add(name)
+                if prefix is not None:
+                    taken_keys.add((prefix, arch_id))
+        rows = []
+        for w, name, arch_id, directory_id in wanted:
             if w.version not in version_ids:
                 version_ids[w.version] = self.conn.execute(
                     sa.insert(s.version).values(
@@ -367,26 +534,22 @@ class _Writer:
                     ).returning(s.version.c.id)
                 ).scalar_one()
                 self.counts["versions_added"] += 1
-            name = self.full_name(w.path)
-            clash = self.conn.execute(
-                sa.select(r.c.id).where(sa.or_(
-                    r.c.name == name,
-                    sa.and_(r.c.prefix == w.prefix, r.c.arch_id == arch_id)
-                    if w.prefix is not None else sa.false(),
-                ))
-            ).first()
-            if clash is not None:
+            key = (w.prefix, arch_id) if w.prefix is not None else None
+            if name in taken_names or key in taken_keys:
                 log.warning("repository exists, not created %s",
                             kv(path=name, prefix=w.prefix, arch=w.arch))
                 continue
+            taken_names.add(name)
+            if key is not None:
+                taken_keys.add(key)
             rows.append({
                 "name": name, "prefix": w.prefix, "category_id": self.snapshot.category_id,
                 "version_id": version_ids[w.version], "arch_id": arch_id,
-                "directory_id": directory_id,
+                "directory_id": directory_id, "disabled": False,
             })
-        if rows:
-            self.conn.execute(sa.insert(r), rows)
-            self.counts["repositories_added"] += len(rows)
+        for chunk in _chunks(rows):
+            self.bulk.insert_rows(r, chunk)
+        self.counts["repositories_added"] += len(rows)
 
     # -- file details ------------------------------------------------------------------------
 
@@ -398,7 +561,9 @@ class _Writer:
             if directory_id is not None:
                 by_dir[directory_id].append(w)
         existing: set[tuple[Any, ...]] = set()
-        for chunk in _chunks(list(by_dir)):
+        # rows this scan inserted have no details yet: only look up the others
+        older = [i for i in by_dir if i not in self.inserted_ids]
+        for chunk in _chunks(older):
             existing.update(tuple(row) for row in self.conn.execute(
                 sa.select(fd.c.directory_id, fd.c.filename, fd.c.timestamp, fd.c.size, fd.c.md5,
                           fd.c.sha1, fd.c.sha256, fd.c.sha512).where(fd.c.directory_id.in_(chunk))
@@ -414,9 +579,9 @@ class _Writer:
                 rows.append({"directory_id": directory_id, "filename": w.filename,
                              "timestamp": w.timestamp, "size": w.size, "md5": w.md5,
                              "sha1": w.sha1, "sha256": w.sha256, "sha512": w.sha512})
-        if rows:
-            self.conn.execute(sa.insert(fd), rows)
-            self.counts["file_details_added"] += len(rows)
+        for chunk in _chunks(rows):
+            self.bulk.insert_rows(fd, chunk)
+        self.counts["file_details_added"] += len(rows)
 
     # -- deletions ---------------------------------------------------------------------------
 
