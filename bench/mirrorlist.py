@@ -383,6 +383,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=6,
+                        help="seconds of load before each measured run")
     parser.add_argument("--directories", type=int, default=100_000,
                         help="directories of the synthetic cache")
     parser.add_argument("--routes", type=int, default=300_000)
@@ -464,7 +466,8 @@ def main() -> int:
             f"http://127.0.0.1:{nginx_port}/static.txt", args.duration, args.connections, None,
             threads)
         for endpoint in endpoints:
-            run_wrk(base + "/", 2, args.connections, scripts[endpoint], threads)  # warm the views
+            # warm up: views and (directory, country) plans are built on first use
+            run_wrk(base + "/", args.warmup, args.connections, scripts[endpoint], threads)
             results[f"/{endpoint}"] = run_wrk(
                 base + "/", args.duration, args.connections, scripts[endpoint], threads)
         rss, pss = tree_rss(psutil.Process(server.pid))
