@@ -111,6 +111,11 @@ async def test_connection_refused(trees, limits, host_log):
     assert result.failure is not None and "connection failed" in result.failure
 
 
+async def test_invalid_url_fails_the_url(trees, limits, host_log):
+    result = await check(limits, "http://[::1/fedora/linux", trees, host_log)
+    assert result.failure is not None and "invalid URL" in result.failure
+
+
 class _NoSuchName(trio.abc.HostnameResolver):
     async def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
         if host == "mirror.invalid":

@@ -24,8 +24,10 @@ from scan_helpers import ARCHES, SOURCES, ScanSqlStore, WriteCounter, dump, mast
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Statements of 7 rows: every batch spans several chunks, the last one short."""
+    """Statements of 7 rows (every batch spans several, the last one short), the engine's
+    batches applied a few at a time."""
     monkeypatch.setattr(scan_ops, "_CHUNK", 7)
+    monkeypatch.setattr(scan_ops, "_FLUSH_ROWS", 20)
 
 
 def test_encode_files_is_the_schema_encoding() -> None:

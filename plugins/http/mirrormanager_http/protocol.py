@@ -116,7 +116,8 @@ class MirrorClient:
     Requests go straight to an :class:`httpx.AsyncHTTPTransport` (a pool of one connection),
     with the headers and timeouts built once per crawl: the client layer above it (URL merging,
     cookies, auth and redirect machinery, default headers) is not needed -- redirects are
-    followed here, on the same host only -- and cost about a quarter of the crawler's CPU per request.
+    followed here, on the same host only -- and cost about a quarter of the crawler's CPU per
+    request.
     One transport per mirror rather than one shared pool: httpcore scans, and polls the socket
     of, every pooled connection on every request, which at 100 mirrors at once was most of the
     crawler's CPU time.
@@ -153,6 +154,8 @@ class MirrorClient:
                     answer, sha = await self._one(method, current, wanted)
             except (trio.TooSlowError, httpx.HTTPError, OSError) as exc:
                 raise UrlFailure(describe_error(exc, current, self.limits)) from None
+            except httpx.InvalidURL as exc:  # a registered URL or a redirect httpx cannot use
+                raise UrlFailure(f"invalid URL: {exc}: {current}") from None
             if answer.status not in _REDIRECTS:
                 return answer, sha
             location = answer.headers.get("location")

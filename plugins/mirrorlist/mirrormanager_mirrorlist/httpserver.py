@@ -1,4 +1,5 @@
-"""A small HTTP/1.1 server on trio sockets, parsing with httptools (llhttp).
+"""A small HTTP/1.1 server on non-blocking sockets in one trio task (Linux ``epoll``), parsing
+with httptools (llhttp).
 
 Only what the list server needs: keep-alive and pipelining, GET/HEAD/POST treated alike, request
 size limits (request target, header block, body, total), a read deadline per request and an idle
@@ -13,6 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import math
+import select
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -39,14 +41,8 @@ REASONS = {
     503: "Service Unavailable",
 }
 RECV_SIZE = 65536
-#: read deadlines are rounded up to this many seconds, so that most requests on a busy
-#: connection leave its cancel scope's deadline alone (moving it costs several microseconds)
-DEADLINE_STEP = 1 / 16
-
-
-def coarse(deadline: float) -> float:
-    """``deadline`` rounded up to a multiple of :data:`DEADLINE_STEP`."""
-    return math.ceil(deadline / DEADLINE_STEP) * DEADLINE_STEP
+#: seconds between two checks of the connections' deadlines (their precision)
+SWEEP_INTERVAL = 0.05
 
 #: handler(method, path, query, x_forwarded_for, peer) -> Answer
 Handler = Callable[[bytes, str, str, str | None, str], Answer]
@@ -168,11 +164,37 @@ def _plain(status: int, text: str) -> bytes:
     return encode_answer(Answer(status, "text/plain", text), keep_alive=False)
 
 
+class _Connection:
+    """One client connection of the event loop."""
+
+    __slots__ = ("sock", "fd", "peer", "state", "received", "phase", "deadline", "pending",
+                 "close_after")
+
+    def __init__(self, sock: socket.socket, peer: str, limits: HttpLimits, deadline: float):
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.peer = peer
+        self.state = _Parse(limits)
+        #: bytes received since the last answer
+        self.received = 0
+        #: "idle" (between requests), "request" (part of one received) or "send"
+        self.phase = "idle"
+        #: when the current phase times out (trio clock)
+        self.deadline = deadline
+        #: the rest of an answer the kernel did not take yet
+        self.pending: memoryview | None = None
+        #: the answer being sent said ``Connection: close``
+        self.close_after = False
+
+
 class HttpServer:
-    """Connections are plain non-blocking sockets driven by ``trio.lowlevel.wait_readable`` /
-    ``wait_writable``: a receive or send is tried first and only waits when the kernel says it
-    would block, and each connection has one cancel scope whose deadline is moved (request,
-    keep-alive and send deadlines) instead of a scope per wait."""
+    """All connections of a worker in one trio task: an ``epoll`` instance holds the listening
+    socket and every connection (level-triggered, registered once), trio waits until that
+    epoll descriptor is readable, and the ready sockets are then served in one batch --
+    receive, parse, answer, send -- without a task switch or an ``epoll_ctl`` per request.
+    Deadlines are checked by a sweep every :data:`SWEEP_INTERVAL` seconds.  Error answers that
+    need a graceful close (drain what the client still sends) and the 503 of a refused
+    connection run as small tasks of their own."""
 
     def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
         self.handler = handler
@@ -182,10 +204,12 @@ class HttpServer:
         self.served = 0
         self.evicted = 0
         self.errors = 0
-        #: connections waiting for (the rest of) a request: id -> cancel scope, oldest first
-        self._waiting: dict[int, trio.CancelScope] = {}
-        self._idle = trio.Event()
-        self._next_id = 0
+        self._connections: dict[int, _Connection] = {}
+        #: connections waiting for (the rest of) a request, longest waiting first
+        self._waiting: dict[int, _Connection] = {}
+        self._epoll: select.epoll | None = None
+        self._wait_scope: trio.CancelScope | None = None
+        self._stopping = False
 
     async def serve(
         self,
@@ -195,54 +219,244 @@ class HttpServer:
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Accept (from a listening stdlib socket) and answer until ``stop`` is set, then stop
-        gracefully."""
+        gracefully: no more accepts, connections without an answer in progress closed,
+        answers in progress given ``shutdown_grace`` seconds."""
         listener.setblocking(False)
-        async with trio.open_nursery() as connections:
-            async with trio.open_nursery() as acceptor:
-                acceptor.start_soon(self._accept_loop, listener, connections)
+        epoll = self._epoll = select.epoll()
+        listen_fd = listener.fileno()
+        try:
+            epoll.register(listen_fd, select.EPOLLIN)
+            async with trio.open_nursery() as helpers:
+                helpers.start_soon(self._watch_stop, stop)
                 task_status.started()
-                await stop.wait()
-                acceptor.cancel_scope.cancel()
-            self.closing = True
-            for scope in list(self._waiting.values()):
-                scope.cancel()
-            with trio.move_on_after(self.limits.shutdown_grace):
-                while self.open_connections:
-                    self._idle = trio.Event()
-                    await self._idle.wait()
-            connections.cancel_scope.cancel()
+                await self._loop(listener, helpers)
+                helpers.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
+        finally:
+            for conn in list(self._connections.values()):
+                self._close(conn)
+            epoll.close()
+            self._epoll = None
 
-    async def _accept_loop(self, listener: socket.socket, nursery: trio.Nursery) -> None:
-        wait_readable = trio.lowlevel.wait_readable
+    async def _watch_stop(self, stop: trio.Event) -> None:
+        await stop.wait()
+        self._stopping = True
+        if self._wait_scope is not None:
+            self._wait_scope.cancel()
+
+    async def _loop(self, listener: socket.socket, helpers: trio.Nursery) -> None:
+        epoll = self._epoll
+        assert epoll is not None
+        listen_fd = listener.fileno()
+        connections = self._connections
+        limits = self.limits
+        next_sweep = trio.current_time() + SWEEP_INTERVAL
+        resume_accept = 0.0
+        grace_end = math.inf
         while True:
+            if self._stopping and not self.closing:
+                self.closing = True
+                grace_end = trio.current_time() + limits.shutdown_grace
+                if resume_accept == 0.0:
+                    epoll.unregister(listen_fd)
+                resume_accept = math.inf
+                for conn in list(connections.values()):
+                    if conn.phase != "send":
+                        self._close(conn)
+            if self.closing and not connections:
+                return
+            with trio.CancelScope(deadline=min(next_sweep, grace_end)) as scope:
+                self._wait_scope = scope
+                if self._stopping and not self.closing:
+                    scope.cancel()
+                await trio.lowlevel.wait_readable(epoll)
+            self._wait_scope = None
+            now = trio.current_time()
+            if now >= grace_end:
+                return
+            for fd, events in epoll.poll(0):
+                if fd == listen_fd:
+                    if not self._accept(listener, helpers, now):
+                        epoll.unregister(listen_fd)
+                        resume_accept = now + 0.1
+                    continue
+                conn = connections.get(fd)
+                if conn is None:
+                    continue
+                if conn.phase == "send":
+                    self._send_more(conn, now)
+                else:
+                    self._receive(conn, helpers, now)
+            if now >= next_sweep:
+                next_sweep = now + SWEEP_INTERVAL
+                self._sweep(helpers, now)
+                if resume_accept and now >= resume_accept:
+                    epoll.register(listen_fd, select.EPOLLIN)
+                    resume_accept = 0.0
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _accept(self, listener: socket.socket, helpers: trio.Nursery, now: float) -> bool:
+        """Accept what is waiting (up to a batch); ``False``: pause accepting (out of fds)."""
+        limits = self.limits
+        for _ in range(64):
             try:
                 sock, address = listener.accept()
             except BlockingIOError:
-                await wait_readable(listener)
-                continue
+                return True
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                     log.warning("event=accept_failed error=%s", exc.strerror)
-                    await trio.sleep(0.1)
-                    continue
+                    return False
                 if exc.errno in (errno.ECONNABORTED, errno.EPROTO, errno.EPERM):
                     continue
                 raise
             sock.setblocking(False)
-            if self.open_connections >= self.limits.max_connections and not self._evict():
-                nursery.start_soon(self._refuse, sock)
+            if self.open_connections >= limits.max_connections and not self._evict():
+                helpers.start_soon(self._refuse, sock)
                 continue
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
             peer = address[0] if isinstance(address, tuple) else "127.0.0.1"
+            conn = _Connection(sock, peer, limits, now + limits.keepalive_timeout)
+            self._connections[conn.fd] = conn
+            self._waiting[conn.fd] = conn
             self.open_connections += 1
-            nursery.start_soon(self._connection, sock, peer)
+            assert self._epoll is not None
+            self._epoll.register(conn.fd, select.EPOLLIN)
+        return True
+
+    def _close(self, conn: _Connection) -> None:
+        if self._connections.pop(conn.fd, None) is None:
+            return
+        self._waiting.pop(conn.fd, None)
+        self.open_connections -= 1
+        if self._epoll is not None:
+            try:
+                self._epoll.unregister(conn.fd)
+            except OSError:
+                pass
+        conn.sock.close()
+
+    def _hand_over(self, conn: _Connection, helpers: trio.Nursery, status: int, text: str) -> None:
+        """Leave the loop with an error answer and a graceful close (a task of its own)."""
+        if self._connections.pop(conn.fd, None) is None:
+            return
+        self._waiting.pop(conn.fd, None)
+        self.open_connections -= 1
+        assert self._epoll is not None
+        try:
+            self._epoll.unregister(conn.fd)
+        except OSError:
+            pass
+        helpers.start_soon(self._reject, conn.sock, status, text)
 
     def _evict(self) -> bool:
-        for conn_id, scope in self._waiting.items():
-            del self._waiting[conn_id]
-            scope.cancel()
+        for conn in self._waiting.values():
+            self._close(conn)
             self.evicted += 1
             return True
         return False
+
+    def _sweep(self, helpers: trio.Nursery, now: float) -> None:
+        for conn in [c for c in self._connections.values() if c.deadline <= now]:
+            if conn.phase == "request":
+                self._hand_over(conn, helpers, 408, "request timeout\n")
+            else:
+                self._close(conn)
+
+    def _receive(self, conn: _Connection, helpers: trio.Nursery, now: float) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if not data:
+            self._close(conn)
+            return
+        conn.received += len(data)
+        state = conn.state
+        try:
+            state.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._hand_over(conn, helpers, 400, "upgrades are not supported\n")
+            return
+        except httptools.HttpParserError:
+            status = state.error_status
+            self._hand_over(conn, helpers, status, REASONS[status] + "\n")
+            return
+        limits = self.limits
+        if not state.done:
+            if conn.received > limits.max_request_bytes:
+                self._hand_over(conn, helpers, 431, REASONS[431] + "\n")
+            elif conn.phase == "idle":
+                conn.phase = "request"
+                conn.deadline = now + limits.request_timeout
+            return
+        # one or more complete requests: answer them in order
+        self._waiting.pop(conn.fd, None)
+        out = []
+        keep_alive = True
+        handler = self.handler
+        for method, url, xff, keep in state.done:
+            keep_alive = keep and not self.closing
+            out.append(self._answer(handler, method, url, xff, conn.peer, keep_alive))
+            if not keep_alive:
+                break
+        state.done.clear()
+        answer = out[0] if len(out) == 1 else b"".join(out)
+        try:
+            sent = conn.sock.send(answer)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._close(conn)
+            return
+        conn.close_after = not keep_alive
+        if sent < len(answer):
+            conn.pending = memoryview(answer)[sent:]
+            conn.phase = "send"
+            conn.deadline = now + limits.send_timeout
+            assert self._epoll is not None
+            self._epoll.modify(conn.fd, select.EPOLLOUT)
+            return
+        self._answered(conn, now)
+
+    def _send_more(self, conn: _Connection, now: float) -> None:
+        pending = conn.pending
+        assert pending is not None
+        try:
+            sent = conn.sock.send(pending)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if sent < len(pending):
+            conn.pending = pending[sent:]
+            return
+        conn.pending = None
+        assert self._epoll is not None
+        self._epoll.modify(conn.fd, select.EPOLLIN)
+        self._answered(conn, now)
+
+    def _answered(self, conn: _Connection, now: float) -> None:
+        """After an answer went out completely: close, or wait for the next request."""
+        state = conn.state
+        if conn.close_after or self.closing:
+            self._close(conn)
+            return
+        conn.received = 0
+        if state.in_message:
+            conn.phase = "request"
+            conn.deadline = now + self.limits.request_timeout
+        else:
+            conn.phase = "idle"
+            conn.deadline = now + self.limits.keepalive_timeout
+        self._waiting[conn.fd] = conn
 
     async def _refuse(self, sock: socket.socket) -> None:
         with sock, trio.move_on_after(1):
@@ -252,26 +466,27 @@ class HttpServer:
         """Answer an error and close without a reset: stop writing, then read and discard
         what the client is still sending (briefly), so the kernel does not answer the unread
         bytes with an RST that would destroy our answer before the client read it."""
-        with trio.move_on_after(self.limits.send_timeout):
-            if not await self._send_now(sock, _plain(status, text)):
+        with sock:
+            with trio.move_on_after(self.limits.send_timeout):
+                if not await self._send_now(sock, _plain(status, text)):
+                    return
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
                 return
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            return
-        discarded = 0
-        with trio.move_on_after(1.0):
-            while discarded < 4 * self.limits.max_request_bytes:
-                try:
-                    chunk = sock.recv(RECV_SIZE)
-                except BlockingIOError:
-                    await trio.lowlevel.wait_readable(sock)
-                    continue
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                discarded += len(chunk)
+            discarded = 0
+            with trio.move_on_after(1.0):
+                while discarded < 4 * self.limits.max_request_bytes:
+                    try:
+                        chunk = sock.recv(RECV_SIZE)
+                    except BlockingIOError:
+                        await trio.lowlevel.wait_readable(sock)
+                        continue
+                    except OSError:
+                        return
+                    if not chunk:
+                        return
+                    discarded += len(chunk)
 
     @staticmethod
     async def _send_now(sock: socket.socket, data: bytes) -> bool:
@@ -288,109 +503,6 @@ class HttpServer:
                 return False
             view = view[sent:]
         return True
-
-    async def _connection(self, sock: socket.socket, peer: str) -> None:
-        conn_id = self._next_id
-        self._next_id += 1
-        limits = self.limits
-        state = _Parse(limits)
-        parser = state.parser
-        handler = self.handler
-        waiting = self._waiting
-        now = trio.current_time
-        wait_readable = trio.lowlevel.wait_readable
-        #: what the scope's deadline is for: "idle", "request" or "send"
-        phase = "idle"
-        received = 0
-        #: (status, text) of a malformed or oversized request
-        reject: tuple[int, str] | None = None
-        try:
-            with sock:
-                with trio.CancelScope(deadline=now() + limits.keepalive_timeout) as scope:
-                    try:
-                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    except OSError:
-                        pass
-                    waiting[conn_id] = scope
-                    while True:
-                        try:
-                            data = sock.recv(RECV_SIZE)
-                        except BlockingIOError:
-                            await wait_readable(sock)
-                            continue
-                        except OSError:
-                            return
-                        if not data:
-                            return
-                        if phase == "idle":
-                            phase = "request"
-                            deadline = coarse(now() + limits.request_timeout)
-                            if deadline != scope.deadline:
-                                scope.deadline = deadline
-                        received += len(data)
-                        try:
-                            parser.feed_data(data)
-                        except httptools.HttpParserUpgrade:
-                            reject = (400, "upgrades are not supported\n")
-                            break  # answered below, outside the scope
-                        except httptools.HttpParserError:
-                            reject = (state.error_status, REASONS[state.error_status] + "\n")
-                            break
-                        if not state.done:
-                            if received > limits.max_request_bytes:
-                                reject = (431, REASONS[431] + "\n")
-                                break
-                            continue
-                        # one or more complete requests: answer them in order
-                        waiting.pop(conn_id, None)
-                        out = []
-                        keep_alive = True
-                        for method, url, xff, keep in state.done:
-                            keep_alive = keep and not self.closing
-                            out.append(self._answer(handler, method, url, xff, peer, keep_alive))
-                            if not keep_alive:
-                                break
-                        state.done.clear()
-                        data = out[0] if len(out) == 1 else b"".join(out)
-                        try:
-                            sent = sock.send(data)
-                        except BlockingIOError:
-                            sent = 0
-                        except OSError:
-                            return
-                        if sent < len(data):
-                            phase = "send"
-                            scope.deadline = now() + limits.send_timeout
-                            if not await self._send_now(sock, data[sent:]):
-                                return
-                        if not keep_alive or self.closing:
-                            return
-                        received = 0
-                        if state.in_message:
-                            phase = "request"
-                            deadline = coarse(now() + limits.request_timeout)
-                        else:
-                            phase = "idle"
-                            deadline = coarse(now() + limits.keepalive_timeout)
-                        if deadline != scope.deadline:
-                            scope.deadline = deadline
-                        waiting[conn_id] = scope
-                        # let other connections run when a client keeps pipelining
-                        await trio.lowlevel.checkpoint()
-                    # a malformed or oversized request: answered outside the scope
-                    waiting.pop(conn_id, None)
-                    scope.deadline = float("inf")
-                if reject is not None:
-                    await self._reject(sock, *reject)
-                elif scope.cancelled_caught and phase == "request" and (
-                    state.in_message or received
-                ) and trio.current_time() >= scope.deadline:
-                    await self._reject(sock, 408, "request timeout\n")
-        finally:
-            waiting.pop(conn_id, None)
-            self.open_connections -= 1
-            if self.open_connections == 0:
-                self._idle.set()
 
     def _answer(
         self, handler: Handler, method: bytes, url: bytes, xff: bytes | None, peer: str,

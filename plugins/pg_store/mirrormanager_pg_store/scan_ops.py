@@ -1,8 +1,9 @@
 """The scanner's storage operations (:class:`mmcore.scan.store.ScanStore`) on SQLAlchemy Core.
 
 Mixed into ``SqlStore`` (it uses ``self.engine``, ``self.dialect`` and ``self._errors``).  Bulk
-statements only: one ``executemany`` per kind of write per batch, never a statement per row, and
-no statement at all for an empty batch.
+statements only: the engine's batches are merged into rounds of a few thousand writes, each kind
+of write is one multi-row statement per chunk (never a statement per row), and an unchanged tree
+costs no statement at all.  See "Performance of the database writes" in ``docs/scanner.md``.
 """
 
 from __future__ import annotations
