@@ -94,14 +94,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.asynccontextmanager
-async def serving_rsync(
-    modules: Mapping[str, Path], work: Path, host: str = "127.0.0.1"
-) -> AsyncIterator[int]:
-    """``rsync --daemon`` with one read-only module per mirror (``rsync://HOST:PORT/<name>/``);
-    yields the port once the daemon lists its modules."""
+def write_rsyncd_config(modules: Mapping[str, Path], work: Path, host: str, port: int) -> Path:
+    """An ``rsyncd.conf`` in ``work`` serving each directory as a read-only module."""
     work.mkdir(parents=True, exist_ok=True)
-    port = free_port(host)
     lines = [
         f"pid file = {work / 'rsyncd.pid'}",
         f"log file = {work / 'rsyncd.log'}",
@@ -115,6 +110,17 @@ async def serving_rsync(
         lines += [f"[{name}]", f"    path = {path}", f"    comment = demo mirror {name}"]
     config = work / "rsyncd.conf"
     config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+@contextlib.asynccontextmanager
+async def serving_rsync(
+    modules: Mapping[str, Path], work: Path, host: str = "127.0.0.1"
+) -> AsyncIterator[int]:
+    """``rsync --daemon`` with one read-only module per mirror (``rsync://HOST:PORT/<name>/``);
+    yields the port once the daemon accepts connections."""
+    port = free_port(host)
+    config = write_rsyncd_config(modules, work, host, port)
     command = ["rsync", "--daemon", "--no-detach", f"--config={config}"]
     async with child_process(command, None, "rsync --daemon") as (process, _):
         await _wait_for_rsync(host, port, process)

@@ -20,6 +20,7 @@ import trio
 from crawl_trees import build_master, build_mirror, expectations
 from mmcore.crawl.mirrorserver import Behaviour, MirrorServer, MirrorSite
 from mmcore.crawl.protocol import CrawlLimits, DirectoryExpectation
+from mmcore.demo.loopback import free_port, write_rsyncd_config
 
 HERE = Path(__file__).parent
 MIRROR_KINDS = ("full", "stale", "stale_same_size", "missing_repo")
@@ -143,12 +144,6 @@ def ftp_mirrors(trees: Trees, tmp_path_factory: pytest.TempPathFactory) -> Itera
 # -- rsync -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @attrs.frozen
 class RsyncMirrors:
     port: int
@@ -162,17 +157,9 @@ def rsync_mirrors(trees: Trees, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """``rsync --daemon`` with one module per mirror copy (module ``full`` = ``.../full/fedora``)."""
     if shutil.which("rsync") is None:
         pytest.skip("rsync is not installed (apt-get install -y rsync)")
-    work = tmp_path_factory.mktemp("rsyncd")
     port = free_port()
-    modules = "".join(
-        f"[{kind}]\n    path = {root.parent}\n    read only = yes\n    use chroot = no\n"
-        for kind, root in trees.mirrors.items()
-    )
-    config = work / "rsyncd.conf"
-    config.write_text(
-        f"pid file = {work}/rsyncd.pid\nlog file = {work}/rsyncd.log\nport = {port}\n"
-        f"address = 127.0.0.1\nuse chroot = no\n\n{modules}"
-    )
+    modules = {kind: root.parent for kind, root in trees.mirrors.items()}
+    config = write_rsyncd_config(modules, tmp_path_factory.mktemp("rsyncd"), "127.0.0.1", port)
     process = subprocess.Popen(
         ["rsync", "--daemon", "--no-detach", f"--config={config}"], text=True
     )

@@ -10,9 +10,9 @@ import os
 import sys
 import time
 
-from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
-from pyftpdlib.servers import ThreadedFTPServer
+
+from mmcore.demo.ftpd import serve
 
 
 class Handler(FTPHandler):
@@ -33,17 +33,5 @@ class Handler(FTPHandler):
         return super().ftp_LIST(path)
 
 
-def main() -> None:
-    root = sys.argv[1]
-    authorizer = DummyAuthorizer()
-    authorizer.add_anonymous(root)
-    Handler.authorizer = authorizer
-    Handler.passive_ports = None
-    Handler.banner = "test ftpd ready"
-    server = ThreadedFTPServer(("127.0.0.1", 0), Handler)
-    print(f"listening {server.address[1]}", flush=True)
-    server.serve_forever(handle_exit=True)
-
-
 if __name__ == "__main__":
-    main()
+    serve(sys.argv[1], handler=Handler)

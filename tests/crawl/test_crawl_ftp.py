@@ -55,7 +55,7 @@ async def test_host_deadline_cancels_a_blocked_thread(ftp_mirrors, trees, host_l
     start = trio.current_time()
     with trio.move_on_after(1):
         await check(limits, ftp_mirrors.url("hang"), trees, host_log)
-    assert trio.current_time() - start < 2
+    assert trio.current_time() - start < 10  # cancelled after 1 s, not the 30 s timeouts
 
 
 async def test_connection_refused(trees, limits, host_log):

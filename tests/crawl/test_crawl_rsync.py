@@ -68,4 +68,4 @@ async def test_cancellation_kills_rsync(nursery, rsync_mirrors, trees, host_log)
     start = trio.current_time()
     with trio.move_on_after(1):
         await check(limits, f"rsync://127.0.0.1:{port}/full/linux", trees, host_log)
-    assert trio.current_time() - start < 3
+    assert trio.current_time() - start < 10  # cancelled after 1 s, not the 60 s timeouts
