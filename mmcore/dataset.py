@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import itertools
 import logging
 import random
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import attrs
 
 from mmcore.commands import CliCommand, CommandContext, CommandError
+from mmcore.progress import Progress
 from mmcore.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -1481,48 +1482,38 @@ class _Tracked:
         yield
 
 
-class Progress:
-    """Progress of a load: a redrawn bar on a terminal, one plain line per table otherwise."""
+class _LoadProgress:
+    """Feeds ``bulk_load``'s ``progress(table, rows)`` callbacks into one
+    :class:`mmcore.progress.Progress` per table (a bar on a terminal, plain lines otherwise)."""
 
-    def __init__(self, stream: TextIO, expected: dict[str, int], *, bar: bool) -> None:
+    def __init__(self, stream: TextIO, expected: dict[str, int]) -> None:
         self.stream = stream
         self.expected = expected
-        self.bar = bar
-        self.started = time.monotonic()
-        self.table_started = self.started
-        self._last_draw = 0.0
-        self.last_row_at = self.started
+        self.current: Progress | None = None
+        self.last_row_at = time.monotonic()
+
+    def _for(self, table: str) -> Progress:
+        if self.current is None or self.current.label != f"dataset {table}":
+            self.current = Progress(
+                f"dataset {table}", self.expected.get(table, 0), stream=self.stream
+            )
+        return self.current
 
     def __call__(self, table: str, done: int) -> None:
-        if not self.bar:
-            return
-        now = time.monotonic()
-        expected = self.expected.get(table, 0)
-        if now - self._last_draw < 0.1 and done < expected:
-            return
-        self._last_draw = now
-        width = 30
-        filled = width if not expected else min(width, width * done // expected)
-        self.stream.write(f"\r{table:<27} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{done:>10,}/{expected:,} {now - self.started:6.1f}s")
-        self.stream.flush()
+        progress = self._for(table)
+        progress.advance(done - progress.done)
 
     def table_done(self, table: str) -> None:
-        now = time.monotonic()
-        seconds = now - self.table_started
-        self.table_started = self.last_row_at = now
-        rows = self.expected.get(table, 0)
-        log.info("dataset table=%s rows=%d seconds=%.2f", table, rows, seconds)
-        if self.bar:
-            self.stream.write(f"\r{table:<27} {rows:>10,} rows {seconds:6.1f}s"
-                              f"{' ' * 40}\n")
-        else:
-            self.stream.write(f"dataset: table={table} rows={rows} seconds={seconds:.2f}\n")
-        self.stream.flush()
+        progress = self._for(table)
+        progress.advance(self.expected.get(table, 0) - progress.done)
+        progress.finish()
+        self.last_row_at = time.monotonic()
+        log.info("dataset table=%s rows=%d seconds=%.2f", table, progress.done,
+                 self.last_row_at - progress.started)
 
 
 def load_dataset(store: Store, scale: Scale, seed: int,
-                 progress_stream: TextIO | None = None, *, bar: bool = False) -> LoadReport:
+                 progress_stream: TextIO | None = None) -> LoadReport:
     """Fill ``store`` (upgraded, empty) with the dataset of ``(scale, seed)``.
 
     :raises DatasetRefused: if any dataset table already holds rows.
@@ -1542,9 +1533,7 @@ def load_dataset(store: Store, scale: Scale, seed: int,
     dataset = Dataset(scale, seed)
     tables = dataset.tables()
     expected = {name: t.expected for name, t in tables.items()}
-    progress = Progress(progress_stream or sys.stderr, expected, bar=bar)
-    if progress_stream is None:
-        progress.stream = _NullStream()
+    progress = _LoadProgress(progress_stream or _NullStream(), expected)
     log.info("dataset scale=%s seed=%d directories=%d hosts=%d planned_seconds=%.2f", scale.name,
              seed, len(dataset.tree.names), len(dataset.hosts), time.monotonic() - started)
     feed = {name: (t.columns, _Tracked(name, t.rows, progress.table_done))
@@ -1558,12 +1547,11 @@ def load_dataset(store: Store, scale: Scale, seed: int,
                       finished - progress.last_row_at)
 
 
-class _NullStream:
+class _NullStream(io.StringIO):
+    """Progress nobody asked to see."""
+
     def write(self, _text: str) -> int:
         return 0
-
-    def flush(self) -> None:
-        pass
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -1577,9 +1565,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def _run(ctx: CommandContext, args: argparse.Namespace) -> int:
     scale = SCALES[args.scale]
     store = ctx.open_store()
-    bar = bool(getattr(ctx.err, "isatty", lambda: False)())
     try:
-        report = load_dataset(store, scale, args.seed, ctx.err, bar=bar)
+        report = load_dataset(store, scale, args.seed, ctx.err)
     except DatasetRefused as exc:
         raise CommandError(str(exc)) from exc
     except StoreError as exc:

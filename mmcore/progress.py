@@ -30,7 +30,7 @@ class Progress:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = interval if not self.tty else 0.1
         self.started = time.monotonic()
-        self._last_shown = 0.0
+        self._last_shown = self.started
         self.note = ""
 
     def __enter__(self) -> Progress:

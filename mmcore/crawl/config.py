@@ -9,9 +9,8 @@ import attrs
 from mmcore import __version__
 from mmcore.crawl.protocol import CrawlLimits
 
-DEFAULT_USER_AGENT = (
-    f"mirrormanager-crawler/{__version__} (+https://github.com/fedora-infra/mirrormanager2/)"
-)
+#: set ``[crawler] user_agent`` to add a URL where mirror admins can read about your crawler
+DEFAULT_USER_AGENT = f"mirrormanager-crawler/{__version__}"
 
 
 def _default_propagation_repos() -> dict[str, str]:
@@ -46,13 +45,15 @@ class CrawlerConfig:
     max_listing_bytes: int = 512 * 1024 * 1024
     #: redirects followed on the same host
     max_redirects: int = 3
+    #: the User-Agent header of HTTP requests, so mirror admins can tell the crawler apart
     user_agent: str = DEFAULT_USER_AGENT
     #: per-host crawl logs; empty: ``<data_dir>/crawler``; ``"-"``: no log files
     log_dir: str = ""
     #: lines kept per host log (the rest is counted, not written)
     log_max_lines: int = 5000
-    #: the rsync client and extra arguments given to it
+    #: the rsync client program
     rsync_command: str = "rsync"
+    #: extra arguments given to every rsync listing
     rsync_args: list[str] = attrs.field(factory=lambda: ["--no-motd"])
     #: ``crawl propagation``: repository prefix template per product name
     propagation_repos: dict[str, str] = attrs.field(factory=_default_propagation_repos)

@@ -121,7 +121,7 @@ def test_command_fills_and_reports(store) -> None:
     # not a terminal: one plain progress line per table
     lines = err.splitlines()
     assert len(lines) == len(Dataset(SCALES["small"], 5).tables())
-    assert lines[0].startswith("dataset: table=site rows=10 ")
+    assert lines[0].startswith("dataset site [########################] 100% 10/10 ")
 
 
 def test_refuses_a_database_that_holds_data_and_changes_nothing(small_loaded) -> None:
