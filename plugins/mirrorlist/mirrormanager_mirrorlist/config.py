@@ -43,13 +43,17 @@ class MirrorlistConfig:
     trust_forwarded_for: bool = True
     #: start and answer 503 until a valid cache appears, instead of failing at start
     allow_missing_cache: bool = False
-    #: HTTP limits: request target, header block (bytes), header count, body (bytes)
+    #: longest request target (path and query string) accepted, bytes (longer: 414)
     max_target_bytes: int = 8192
+    #: largest request header block accepted, bytes (larger: 431)
     max_header_bytes: int = 16384
+    #: most request header lines accepted (more: 431)
     max_headers: int = 100
+    #: largest request body accepted, bytes (larger: 413)
     max_body_bytes: int = 65536
-    #: seconds a request may take to arrive / an idle keep-alive connection is kept
+    #: seconds a request may take to arrive (slower clients get 408)
     request_timeout: float = 10.0
+    #: seconds an idle keep-alive connection is kept open
     keepalive_timeout: float = 30.0
     #: open connections per worker (the oldest waiting one is closed to make room)
     max_connections: int = 1024
