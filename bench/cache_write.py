@@ -35,14 +35,9 @@ DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def open_store(url: str):
-    """``SqlStore`` with the cache reads (mixed in here until SqlStore includes them)."""
-    from mirrormanager_pg_store.cache_ops import CacheOpsMixin
     from mirrormanager_pg_store.store import SqlStore
 
-    if isinstance(SqlStore, type) and issubclass(SqlStore, CacheOpsMixin):
-        return SqlStore(url)
-    cls = type("BenchStore", (CacheOpsMixin, SqlStore), {})
-    return cls(url)
+    return SqlStore(url)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -103,19 +103,12 @@ def phase_scan(root: Path, db: str, source: str, fresh: bool) -> dict[str, Any]:
     from mmcore.scan.config import MasterDirectory, UmdlConfig
     from mmcore.scan.run import run_umdl
     from mmcore.scan.sources import DirectorySource, FullFileTimeListSource
-    from mirrormanager_pg_store.scan_ops import ScanOpsMixin
     from mirrormanager_pg_store.store import SqlStore
-
-    if issubclass(SqlStore, ScanOpsMixin):
-        store_class: type = SqlStore
-    else:
-        class store_class(ScanOpsMixin, SqlStore):  # type: ignore[no-redef]
-            pass
 
     if fresh and db.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
             Path(db[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
-    store = store_class(db)
+    store = SqlStore(db)
     if fresh and store.dialect == "postgresql":
         import sqlalchemy as sa
 

@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import attrs
 
 from mmcore.commands import CliCommand, CommandContext, CommandError
+from mmcore.model import encode_file_list
 from mmcore.progress import Progress
 from mmcore.store import Store, StoreError
 
@@ -1344,15 +1345,6 @@ class Dataset:
 # ============================================================================================
 
 
-def _encode_files(entries: list[tuple[str, int, int]]) -> bytes:
-    """``directory.files`` as MirrorManager2 stores it: compact JSON of a name-sorted list."""
-    entries.sort()
-    # generated names never need JSON escaping, so formatting directly gives the same bytes as
-    # json.dumps(..., separators=(",", ":")) at a fraction of the cost
-    return ("[" + ",".join(f'{{"name":"{n}","size":{s},"timestamp":{ts}}}'
-                           for n, s, ts in entries) + "]").encode()
-
-
 def _media_files(ctx: DirContext, kind: int, dir_id: int) -> list[tuple[str, int, int]]:
     """The images of a media directory (deterministic from the directory id)."""
     label = ctx.label or "Everything"
@@ -1402,7 +1394,7 @@ def _file_list(rng: random.Random, kind: int, ctx: DirContext | None, mtime: int
     elif kind == PXEBOOT:
         entries += [("vmlinuz", _between(r, 12_000_000, 16_000_000), mtime),
                     ("initrd.img", _between(r, 90_000_000, 160_000_000), mtime)]
-    return _encode_files(entries)
+    return encode_file_list(entries)
 
 
 _V4_PREFIXES = ((24, 30), (23, 8), (22, 15), (21, 8), (20, 14), (19, 6), (18, 5), (17, 4),

@@ -28,7 +28,7 @@ from mmcore.deployment import (
     RepositoryRedirectSpec,
     SiteSpec,
 )
-from mmcore.model import FileEntry
+from mmcore.model import FileEntry, decode_file_list, encode_file_list
 from mmcore.plugins import get_plugin_manager
 from mmcore.store import (
     BulkStore,
@@ -462,7 +462,7 @@ def test_bulk_load(store: SqlStore) -> None:
     n_dirs = 1000
     first_dir = max_dir + 1
     directories = (
-        (first_dir + i, f"pub/fedora/linux/d{i}", schema.encode_files([FileEntry("f", i, 7)]),
+        (first_dir + i, f"pub/fedora/linux/d{i}", encode_file_list([FileEntry("f", i, 7)]),
          True, i)
         for i in range(n_dirs)
     )
@@ -489,7 +489,7 @@ def test_bulk_load(store: SqlStore) -> None:
             sa.select(schema.directory.c.files)
             .where(schema.directory.c.name == "pub/fedora/linux/d5")
         ).scalar_one()
-    assert schema.decode_files(raw) == (FileEntry("f", 5, 7),)
+    assert decode_file_list(raw) == (FileEntry("f", 5, 7),)
     # sequences moved past the loaded ids: a normal insert gets a fresh id
     store.apply_deployment(Deployment(categories=[CategorySpec("New", "Fedora", "pub/new")]))
     with store.engine.begin() as conn:
@@ -527,13 +527,13 @@ def test_failing_bulk_load_changes_nothing(store: SqlStore) -> None:
 
 def test_files_codec_is_json_and_never_unpickles(caplog: pytest.LogCaptureFixture) -> None:
     files = (FileEntry("b.rpm", 2, 20), FileEntry("a.rpm", 1, 10))
-    encoded = schema.encode_files(files)
+    encoded = encode_file_list(files)
     assert encoded == (
         b'[{"name":"a.rpm","size":1,"timestamp":10},{"name":"b.rpm","size":2,"timestamp":20}]'
     )
-    assert schema.decode_files(encoded) == tuple(sorted(files, key=lambda f: f.name))
+    assert decode_file_list(encoded) == tuple(sorted(files, key=lambda f: f.name))
     legacy = pickle.dumps({"a.rpm": {"size": 1, "stat": 10}}, protocol=2)
     with caplog.at_level(logging.WARNING):
-        assert schema.decode_files(legacy, "pub/old") == ()
+        assert decode_file_list(legacy, "pub/old") == ()
     assert "pub/old" in caplog.text
-    assert schema.decode_files(None) == ()
+    assert decode_file_list(None) == ()

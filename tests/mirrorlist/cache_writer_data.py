@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from mirrormanager_pg_store import schema as t
-from mirrormanager_pg_store.cache_ops import CacheOpsMixin
 from mirrormanager_pg_store.store import SqlStore
 
 FEDORA_TOP = "pub/fedora/linux"
@@ -20,14 +19,6 @@ ARCHIVE_TOP = "pub/archive"
 ARCHIVE_OLD = "pub/archive/old"
 ORPHAN = "pub/orphan"
 NOTOP_DIR = "pub/notop/x"
-
-
-if issubclass(SqlStore, CacheOpsMixin):
-    CacheStore = SqlStore
-else:  # before the mixin was part of SqlStore
-
-    class CacheStore(CacheOpsMixin, SqlStore):  # type: ignore[no-redef]
-        """The store with the cache reads mixed in."""
 
 
 def _site(id: int, name: str, **kw: object) -> dict:

@@ -38,7 +38,7 @@ from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 from mirrormanager_mirrorlist.writer import ProtobufCacheWriter
 from mmcore.deployment_file import parse_deployment, resolve_passwords
-from mmcore.model import FileEntry
+from mmcore.model import FileEntry, encode_file_list
 
 #: ``Time`` of the written cache (the writer's clock is frozen)
 CACHE_TIME = 1_714_000_000
@@ -409,7 +409,7 @@ def _read_ids(engine: sa.Engine) -> Ids:
 
 
 def _files(*names: str) -> bytes | None:
-    return t.encode_files([FileEntry(name=n, size=1000 + i, timestamp=1_713_990_000 + i)
+    return encode_file_list([FileEntry(name=n, size=1000 + i, timestamp=1_713_990_000 + i)
                            for i, n in enumerate(names)])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mirrormanager_pg_store.store import SqlStore
 from cache_writer_data import (
     ARCHIVE_OLD,
     ARCHIVE_TOP,
@@ -14,7 +15,6 @@ from cache_writer_data import (
     F40_X86,
     FEDORA_TOP,
     ORPHAN,
-    CacheStore,
     fake_resolver,
     populate,
 )
@@ -27,7 +27,7 @@ NOW = 1_700_000_000
 
 @pytest.fixture
 def cache_store(store_url: str):
-    store = CacheStore(store_url)
+    store = SqlStore(store_url)
     store.upgrade()
     yield store
     store.close()
@@ -39,7 +39,7 @@ def writer() -> ProtobufCacheWriter:
 
 
 @pytest.fixture
-def written(cache_store: CacheStore, writer: ProtobufCacheWriter, tmp_path: Path):
+def written(cache_store: SqlStore, writer: ProtobufCacheWriter, tmp_path: Path):
     populate(cache_store.engine)
     path = tmp_path / "mirrorlist_cache.proto"
     result = writer.write_blocking(cache_store, path, MirrorlistConfig(dns_timeout=5.0))
@@ -182,7 +182,7 @@ def test_mirrorlist_cache_entries(written) -> None:
 
 
 async def test_async_write_through_the_hook_interface(
-    cache_store: CacheStore, writer: ProtobufCacheWriter, tmp_path: Path
+    cache_store: SqlStore, writer: ProtobufCacheWriter, tmp_path: Path
 ) -> None:
     populate(cache_store.engine)
     from mmcore.config import Config
@@ -194,7 +194,7 @@ async def test_async_write_through_the_hook_interface(
     assert pb.MirrorList.FromString(path.read_bytes()).Time == NOW
 
 
-def test_empty_database_gives_a_valid_file(cache_store: CacheStore, writer, tmp_path: Path) -> None:
+def test_empty_database_gives_a_valid_file(cache_store: SqlStore, writer, tmp_path: Path) -> None:
     path = tmp_path / "empty.proto"
     writer.write_blocking(cache_store, path)
     message = pb.MirrorList.FromString(path.read_bytes())

@@ -6,7 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
-from cache_writer_data import CacheStore, populate
+from mirrormanager_pg_store.store import SqlStore
+from cache_writer_data import populate
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 
 from mmcore import hookimpl
@@ -22,7 +23,7 @@ class StoreAndEvents:
 
     @hookimpl
     def mm_open_store(self, url: str, config):
-        return CacheStore(url)
+        return SqlStore(url)
 
     @hookimpl
     def mm_event_cache_written(self, event) -> None:
@@ -32,7 +33,7 @@ class StoreAndEvents:
 @pytest.fixture
 def setup(tmp_path: Path):
     db = tmp_path / "mm.db"
-    store = CacheStore(f"sqlite:///{db}")
+    store = SqlStore(f"sqlite:///{db}")
     store.upgrade()
     populate(store.engine)
     store.close()

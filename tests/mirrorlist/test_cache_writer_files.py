@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cache_writer_data import CacheStore, fake_resolver, populate
+from mirrormanager_pg_store.store import SqlStore
+from cache_writer_data import fake_resolver, populate
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.writer import ProtobufCacheWriter
 
@@ -23,7 +24,7 @@ NOW = 1_700_000_123
 
 
 def write_with(url: str, path: Path) -> bytes:
-    store = CacheStore(url)
+    store = SqlStore(url)
     try:
         store.upgrade()
         populate(store.engine)
@@ -78,7 +79,7 @@ class FailingSource:
 
 
 def test_failure_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
-    store = CacheStore(f"sqlite:///{tmp_path / 'a.db'}")
+    store = SqlStore(f"sqlite:///{tmp_path / 'a.db'}")
     store.upgrade()
     populate(store.engine)
     path = tmp_path / "out" / "cache.proto"
@@ -149,7 +150,7 @@ def test_schema_matches_upstream_numbers_types_and_labels() -> None:
 def test_database_errors_become_store_errors(tmp_path: Path) -> None:
     from mmcore.store import StoreError
 
-    store = CacheStore(f"sqlite:///{tmp_path / 'never-upgraded.db'}")  # no tables at all
+    store = SqlStore(f"sqlite:///{tmp_path / 'never-upgraded.db'}")  # no tables at all
     with pytest.raises(StoreError, match="cannot read the cache snapshot"):
         ProtobufCacheWriter(resolver=fake_resolver).write_blocking(store, tmp_path / "c.proto")
     store.close()

@@ -9,12 +9,13 @@ import pytest
 
 from mmcore.deployment import ArchSpec, Deployment
 from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree
-from scan_helpers import ARCHES, ScanSqlStore
+from mirrormanager_pg_store.store import SqlStore
+from scan_helpers import ARCHES
 
 
 @pytest.fixture
-def scan_store(store_url: str) -> Iterator[ScanSqlStore]:
-    store = ScanSqlStore(store_url)
+def scan_store(store_url: str) -> Iterator[SqlStore]:
+    store = SqlStore(store_url)
     store.upgrade()
     store.apply_deployment(Deployment(arches=tuple(ArchSpec(a) for a in ARCHES)))
     yield store

@@ -14,16 +14,10 @@ from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree
 from mmcore.scan.config import MasterDirectory, UmdlConfig
 from mmcore.scan.run import UmdlReport, run_umdl
 from mmcore.scan.sources import DirectorySource, FullFileTimeListSource
+from mmcore.model import decode_file_list
 from mirrormanager_pg_store import schema as s
-from mirrormanager_pg_store.scan_ops import ScanOpsMixin
 from mirrormanager_pg_store.store import SqlStore
 from mirrormanager_rsync.source import FileListingSource, RsyncSource
-
-if issubclass(SqlStore, ScanOpsMixin):
-    ScanSqlStore = SqlStore
-else:
-    class ScanSqlStore(ScanOpsMixin, SqlStore):  # type: ignore[no-redef]
-        """SqlStore with the scanner's operations (until the lead mixes them in)."""
 
 ARCHES = ("x86_64", "aarch64", "source")
 SOURCES = {s.name: s for s in (DirectorySource(), FullFileTimeListSource(), RsyncSource(),
@@ -56,7 +50,7 @@ def dump(store: Any, *, with_ctime: bool = False) -> dict[str, Any]:
             sa.select(s.directory.c.name, s.directory.c.files, s.directory.c.readable,
                       s.directory.c.ctime)
         ):
-            decoded = tuple((f.name, f.size, f.timestamp) for f in s.decode_files(files))
+            decoded = tuple((f.name, f.size, f.timestamp) for f in decode_file_list(files))
             dirs[name] = (bool(readable), decoded) + ((ctime,) if with_ctime else ())
         links = set(map(tuple, conn.execute(
             sa.select(s.category.c.name, s.directory.c.name)

@@ -11,6 +11,7 @@ import pytest
 
 from mmcore.mastertree import MasterTree, write_fullfiletimelist
 from rsyncd import rsync_daemon
+from mirrormanager_pg_store.store import SqlStore
 from scan_helpers import dump, masters, scan
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/rsync").exists(), reason="needs rsync")
@@ -23,7 +24,7 @@ def _write_lists(tree: MasterTree) -> None:
 
 async def test_all_sources_give_the_same_database(store_url, tree: MasterTree, tmp_path: Path):
     from mmcore.deployment import ArchSpec, Deployment
-    from scan_helpers import ARCHES, ScanSqlStore
+    from scan_helpers import ARCHES
 
     _write_lists(tree)
     results = {}
@@ -56,7 +57,7 @@ async def test_all_sources_give_the_same_database(store_url, tree: MasterTree, t
                 url_for_run = None
             if url_for_run is None:
                 continue  # one PostgreSQL database per test: compared on SQLite only
-            store = ScanSqlStore(url_for_run)
+            store = SqlStore(url_for_run)
             store.upgrade()
             store.apply_deployment(Deployment(arches=tuple(ArchSpec(a) for a in ARCHES)))
             report = await scan(store, config)

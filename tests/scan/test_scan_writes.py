@@ -4,6 +4,8 @@ the file list give the same rows as the plain path, on both backends."""
 
 from __future__ import annotations
 
+import json
+
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,13 +15,14 @@ import sqlalchemy as sa
 
 from mmcore.deployment import ArchSpec, Deployment
 from mmcore.mastertree import MasterTree
-from mmcore.model import FileEntry
+from mmcore.model import FileEntry, decode_file_list, encode_file_list
 from mmcore.scan.config import MasterDirectory, UmdlConfig
 from mmcore.scan.run import run_umdl
 from mmcore.scan.store import CategoryTarget, DirectoryWrite, ScanBatch
 from mirrormanager_pg_store import scan_ops
 from mirrormanager_pg_store import schema as s
-from scan_helpers import ARCHES, SOURCES, ScanSqlStore, WriteCounter, dump, masters, scan
+from mirrormanager_pg_store.store import SqlStore
+from scan_helpers import ARCHES, SOURCES, SqlStore, WriteCounter, dump, masters, scan
 
 
 @pytest.fixture
@@ -30,16 +33,20 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan_ops, "_FLUSH_ROWS", 20)
 
 
-def test_encode_files_is_the_schema_encoding() -> None:
+def test_file_list_encoding_is_mirrormanager2_json() -> None:
     entries = [
         ("b.rpm", 2, 20), ("a \"quoted\" \\ name", 0, 0), ("café-ü.iso", 10**12, 1_700_000_000),
         ("tab\tand\nnewline", 5, 6), ("undecodable-\udcff", 7, 8), ("\U0001f600.txt", 9, 10),
     ]
-    expected = s.encode_files([FileEntry(*e) for e in entries])
-    assert scan_ops.encode_files(entries) == expected
-    assert s.decode_files(scan_ops.encode_files(entries)) == tuple(
+    expected = json.dumps(
+        [{"name": n, "size": size, "timestamp": t} for n, size, t in sorted(entries)],
+        separators=(",", ":"),
+    ).encode()
+    assert encode_file_list(entries) == expected
+    assert encode_file_list([FileEntry(*e) for e in entries]) == expected
+    assert decode_file_list(encode_file_list(entries)) == tuple(
         sorted((FileEntry(*e) for e in entries), key=lambda f: f.name))
-    assert scan_ops.encode_files(()) == s.encode_files([]) == b"[]"
+    assert encode_file_list(()) == encode_file_list([]) == b"[]"
 
 
 async def test_small_chunks_give_the_same_database(
@@ -50,7 +57,7 @@ async def test_small_chunks_give_the_same_database(
     assert not report.failed, report.failed
     got = dump(scan_store, with_ctime=True)
     # the reference: default chunks and batches, on SQLite
-    reference = ScanSqlStore(f"sqlite:///{tmp_path / 'reference.db'}")
+    reference = SqlStore(f"sqlite:///{tmp_path / 'reference.db'}")
     reference.upgrade()
     reference.apply_deployment(Deployment(arches=tuple(ArchSpec(a) for a in ARCHES)))
     try:

@@ -27,6 +27,8 @@ from mmcore.crawl.store import (
     PropagationRepository,
 )
 
+from mmcore.model import decode_file_list
+
 from . import schema as t
 
 RECORD_BATCH = 500
@@ -170,7 +172,7 @@ class CrawlOpsMixin:
                 path = row.name
             files = tuple(
                 ExpectedFile(entry.name, entry.size)
-                for entry in t.decode_files(row.files, row.name)
+                for entry in decode_file_list(row.files, row.name)
             )
             result.append(
                 DirectoryExpectation(row.id, path, bool(row.readable), files, newest.get(row.id))

@@ -12,13 +12,13 @@ import logging
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from json.encoder import encode_basestring_ascii as _json_string  # type: ignore[attr-defined]
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
 from mmcore.logs import kv
+from mmcore.model import encode_file_list
 from mmcore.scan.store import (
     CategorySnapshot,
     CategoryTarget,
@@ -245,23 +245,6 @@ class ScanOpsMixin:
 # the bulk statements, per dialect
 # --------------------------------------------------------------------------------------------
 
-_FILE_ENTRY = '{"name":%s,"size":%d,"timestamp":%d}'
-_by_name = operator.itemgetter(0)
-
-
-def encode_files(files: Sequence[ListedFile]) -> bytes:
-    """``directory.files`` for ``(name, size, mtime)`` tuples, byte for byte what
-    :func:`mirrormanager_pg_store.schema.encode_files` writes for the same entries (a JSON list
-    sorted by name, compact separators, ASCII), several times faster: a first scan encodes one
-    list per directory of the tree."""
-    if not files:
-        return b"[]"
-    return ("[" + ",".join([
-        _FILE_ENTRY % (_json_string(name), size, mtime)
-        for name, size, mtime in sorted(files, key=_by_name)
-    ]) + "]").encode()
-
-
 DirectoryRow = tuple[str, int, bool, bytes]
 """A new directory row: name, ctime, readable, files."""
 
@@ -437,7 +420,7 @@ class _Pending:
 class _Writer:
     """The writes of one category scan, inside its transaction.
 
-    Every write of a batch is one multi-row statement per kind (and per at most ``_CHUNK`` rows),
+    Every write of a round is one multi-row statement per kind (and per at most ``_CHUNK`` rows),
     issued through the driver without per-row SQLAlchemy work: a worker thread that has to win the
     GIL back from the scan's other (busy) threads after every statement or result row pays up to
     the interpreter's switch interval each time, so round trips, not rows, are what costs.
@@ -449,9 +432,11 @@ class _Writer:
         self.snapshot = snapshot
         self.new_ids = new_ids
         self.counts = counts
-        self.bulk: _Bulk = _PostgresBulk(conn) if conn.dialect.name == "postgresql" else _SqliteBulk(conn)
-        #: ids of the rows this scan inserted (they have no file details yet)
-        self.inserted_ids: set[int] = set()
+        self.bulk: _Bulk = (
+            _PostgresBulk(conn) if conn.dialect.name == "postgresql" else _SqliteBulk(conn))
+        #: ids of rows that existed under another category and were linked to this one (every
+        #: other id in ``new_ids`` is a row this scan inserted: no file details to look up)
+        self.adopted_ids: set[int] = set()
         self.arch_ids: dict[str, int] | None = None
         self.version_ids: dict[str, int] | None = None
 
@@ -486,7 +471,7 @@ class _Writer:
                 continue
             readable = w.readable if w.readable is not None else (known.readable if known else True)
             if w.files is not None:
-                with_files.append((row_id, w.ctime, readable, encode_files(w.files)))
+                with_files.append((row_id, w.ctime, readable, encode_file_list(w.files)))
             else:
                 without_files.append((row_id, w.ctime, readable))
         for chunk in _chunks(fresh):
@@ -504,7 +489,7 @@ class _Writer:
         category's directory) is linked too, and returned as an update of that row."""
         rows = [
             (self.full_name(w.path), w.ctime, True if w.readable is None else w.readable,
-             encode_files(w.files or ()))
+             encode_file_list(w.files or ()))
             for w in writes
         ]
         inserted, existing = self.bulk.insert_directories(rows, self.snapshot.category_id)
@@ -514,10 +499,9 @@ class _Writer:
         for name, ctime, readable, files in rows:
             path = "" if name == topdir else name[cut:]
             row_id = inserted.get(name)
-            if row_id is not None:
-                self.inserted_ids.add(row_id)
-            else:
+            if row_id is None:
                 row_id = existing[name]
+                self.adopted_ids.add(row_id)
                 updates.append((row_id, ctime, readable, files))
             self.new_ids[path] = row_id
         self.counts["directories_added"] += len(inserted)
@@ -597,14 +581,17 @@ class _Writer:
     def file_details(self, writes: Sequence[FileDetailWrite]) -> None:
         fd = s.file_detail
         by_dir: dict[int, list[FileDetailWrite]] = defaultdict(list)
+        older: set[int] = set()  # directories that may have details already
         for w in writes:
-            directory_id = self.directory_id(w.path)
-            if directory_id is not None:
-                by_dir[directory_id].append(w)
+            known = self.snapshot.directories.get(w.path)
+            directory_id = known.id if known is not None else self.new_ids.get(w.path)
+            if directory_id is None:
+                continue
+            by_dir[directory_id].append(w)
+            if known is not None or directory_id in self.adopted_ids:
+                older.add(directory_id)
         existing: set[tuple[Any, ...]] = set()
-        # rows this scan inserted have no details yet: only look up the others
-        older = [i for i in by_dir if i not in self.inserted_ids]
-        for chunk in _chunks(older):
+        for chunk in _chunks(sorted(older)):
             existing.update(tuple(row) for row in self.conn.execute(
                 sa.select(fd.c.directory_id, fd.c.filename, fd.c.timestamp, fd.c.size, fd.c.md5,
                           fd.c.sha1, fd.c.sha256, fd.c.sha512).where(fd.c.directory_id.in_(chunk))

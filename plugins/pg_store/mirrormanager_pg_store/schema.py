@@ -22,14 +22,8 @@ unpickled (unpickling database content can execute code) -- it reads as "no file
 from __future__ import annotations
 
 import datetime
-import json
-import logging
 
 import sqlalchemy as sa
-
-from mmcore.model import FileEntry
-
-log = logging.getLogger(__name__)
 
 #: The naming convention of MirrorManager2 (sqlalchemy_helpers), so generated names match.
 NAMING_CONVENTION: dict[str, str] = {
@@ -265,7 +259,7 @@ directory = sa.Table(
     metadata,
     _id(),
     sa.Column("name", sa.Text, nullable=False, unique=True),
-    # JSON bytes, see encode_files / decode_files
+    # JSON bytes, see mmcore.model.encode_file_list / decode_file_list
     sa.Column("files", sa.LargeBinary, nullable=True),
     _flag("readable", True, index=True),
     _int("ctime", 0, nullable=True, big=True),
@@ -545,43 +539,3 @@ propagation_stat = sa.Table(
 #: every table, in an order where referenced tables come first
 ALL_TABLES: tuple[str, ...] = tuple(t.name for t in metadata.sorted_tables)
 
-
-# --------------------------------------------------------------------------------------------
-# directory.files codec
-# --------------------------------------------------------------------------------------------
-
-
-def encode_files(files: tuple[FileEntry, ...] | list[FileEntry] | None) -> bytes | None:
-    """``directory.files`` as stored: JSON bytes of a list sorted by name (MirrorManager2's
-    format, so its tools and ours read each other's rows)."""
-    if files is None:
-        return None
-    entries = [
-        {"name": f.name, "size": int(f.size), "timestamp": int(f.timestamp)}
-        for f in sorted(files, key=lambda f: f.name)
-    ]
-    return json.dumps(entries, separators=(",", ":")).encode()
-
-
-def decode_files(
-    raw: bytes | memoryview | None, directory_name: str = "?"
-) -> tuple[FileEntry, ...]:
-    """Read ``directory.files``.  A value that is not our JSON (a MirrorManager1 pickle) is
-    logged and read as an empty listing: unpickling it could run arbitrary code."""
-    if raw is None:
-        return ()
-    data = bytes(raw)
-    try:
-        entries = json.loads(data)
-        return tuple(
-            sorted(
-                (FileEntry(str(e["name"]), int(e["size"]), int(e["timestamp"])) for e in entries),
-                key=lambda f: f.name,
-            )
-        )
-    except (ValueError, TypeError, KeyError):
-        log.warning(
-            "directory %s: files column is not JSON (a legacy pickle?); treated as no file list",
-            directory_name,
-        )
-        return ()
