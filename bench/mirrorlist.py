@@ -462,6 +462,8 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         results = {}
         threads = args.wrk_threads
+        workers = psutil.Process(server.pid).children(recursive=True)
+        cpu_before = [sum(w.cpu_times()[:2]) for w in workers]
         results["nginx static 4.8 KB"] = run_wrk(
             f"http://127.0.0.1:{nginx_port}/static.txt", args.duration, args.connections, None,
             threads)
@@ -471,6 +473,7 @@ def main() -> int:
             results[f"/{endpoint}"] = run_wrk(
                 base + "/", args.duration, args.connections, scripts[endpoint], threads)
         rss, pss = tree_rss(psutil.Process(server.pid))
+        cpu = [sum(w.cpu_times()[:2]) - before for w, before in zip(workers, cpu_before)]
         nginx_rps = results["nginx static 4.8 KB"]["rps"]
         print(f"\nwrk -t{threads} -c{args.connections} -d{args.duration}s, {args.workers} workers, "
               f"{os.cpu_count()} CPUs (wrk shares them)")
@@ -479,7 +482,8 @@ def main() -> int:
             print(f"{name:24} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
                   f"{r['rps'] / nginx_rps:9.2f} {r['non2xx']:8.0f}")
         print(f"\nserver ready (all workers loaded) after {ready:.2f} s; RSS of all processes "
-              f"{rss:.0f} MB (PSS {pss:.0f} MB)")
+              f"{rss:.0f} MB (PSS {pss:.0f} MB); CPU seconds per worker during the runs: "
+              + ", ".join(f"{c:.1f}" for c in cpu))
         repo = workload.repos[0]
         for country in ("US", "DE", "KE"):
             body = subprocess.run(

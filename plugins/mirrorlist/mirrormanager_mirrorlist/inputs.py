@@ -136,11 +136,26 @@ class Inputs:
     def refresh(self, names: list[str] | None = None) -> bool:
         """Reload the named inputs (default: the changed ones); True when anything was swapped.
 
-        Runs in a worker thread.  Each file is judged on its own; a bad one is logged and
-        remembered (not retried until it changes again), the others still go live.
+        Each file is judged on its own; a bad one is logged and remembered (not retried until
+        it changes again), the others still go live.
         """
+        swaps = self._load_changed(names)
+        self._apply(swaps)
+        return bool(swaps)
+
+    def _apply(self, swaps: list[tuple[str, Any]]) -> None:
+        """Make loaded inputs live: one attribute assignment each (requests read them once)."""
+        for name, value in swaps:
+            setattr(self, name, value)
+            if name == "index":
+                self.reloads += 1
+                log.info("event=cache_swapped generation=%s", value.generation)
+
+    def _load_changed(self, names: list[str] | None) -> list[tuple[str, Any]]:
+        """Load the named inputs (may run in a worker thread); returns the (attribute, new
+        value) pairs to make live."""
         names = self.changed() if names is None else names
-        swapped = False
+        swaps: list[tuple[str, Any]] = []
         if "continents" in names and self.paths.continents is not None:
             self._seen["continents"] = file_signature(self.paths.continents)
             try:
@@ -151,16 +166,14 @@ class Inputs:
         if "geoip" in names and self.paths.geoip is not None:
             self._seen["geoip"] = file_signature(self.paths.geoip)
             try:
-                self.geoip = GeoIP(self.paths.geoip)
-                swapped = True
+                swaps.append(("geoip", GeoIP(self.paths.geoip)))
                 log.info("event=geoip_loaded path=%s", self.paths.geoip)
             except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
                 log.error("event=reload_rejected input=geoip error=%r", str(exc))
         if "netblocks" in names and self.paths.netblocks is not None:
             self._seen["netblocks"] = file_signature(self.paths.netblocks)
             try:
-                self.asn = AsnTable.from_file(self.paths.netblocks)
-                swapped = True
+                swaps.append(("asn", AsnTable.from_file(self.paths.netblocks)))
             except OSError as exc:
                 log.error("event=reload_rejected input=netblocks error=%r", str(exc))
         if "cache" in names:
@@ -179,19 +192,21 @@ class Inputs:
                 if self.index is not None and index.generation == self.index.generation:
                     log.info("event=reload_unchanged generation=%s", index.generation)
                 else:
-                    self.index = index  # the swap: requests read this attribute once
-                    self.reloads += 1
-                    swapped = True
+                    swaps.append(("index", index))
                     log.info(
-                        "event=cache_swapped generation=%s seconds=%.3f",
+                        "event=cache_loaded_for_swap generation=%s seconds=%.3f",
                         index.generation, time.monotonic() - started,
                     )
-        return swapped
+        return swaps
 
     async def refresh_in_thread(self, names: list[str] | None = None) -> bool:
-        """:meth:`refresh` in a worker thread; one refresh at a time."""
+        """:meth:`refresh` with the loading in a worker thread and the swap back in the trio
+        thread, between two batches of answers (so every batch uses one generation); one
+        refresh at a time."""
         async with self._refreshing:
-            return await trio.to_thread.run_sync(self.refresh, names)
+            swaps = await trio.to_thread.run_sync(self._load_changed, names)
+            self._apply(swaps)
+            return bool(swaps)
 
     async def watch(self, interval: float) -> None:
         """Poll the files every ``interval`` seconds and reload what changed, forever."""
