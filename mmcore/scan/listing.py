@@ -11,10 +11,10 @@ nothing is written).
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+import operator
 from collections.abc import Callable, Iterable, Iterator
-
-import attrs
+from itertools import repeat
+from typing import NamedTuple
 
 from mmcore.scan.source import ScannedDirectory, ScannedFile
 
@@ -41,27 +41,147 @@ class ListingOrderError(Exception):
     """A directory's entries came back after the listing had left its subtree."""
 
 
-@attrs.define
-class _Open:
-    path: str
-    ctime: int
-    readable: bool | None
-    files: list[ScannedFile] = attrs.field(factory=list)
-    subdirs: list[str] = attrs.field(factory=list)
-
-
-def _parent(path: str) -> str:
-    return path.rpartition("/")[0]
-
-
-def _inside(path: str, directory: str) -> bool:
-    return directory == "" or path == directory or path.startswith(directory + "/")
-
-
 def _and(parent: bool | None, own: bool | None) -> bool | None:
     if own is None:
         return parent if parent is False else None
     return own and parent is not False
+
+
+_BY_NAME = operator.itemgetter(0)
+_new_tuple = tuple.__new__
+
+
+class ListingGrouper:
+    """The state of :func:`group_listing`, for sources that drive it row by row.
+
+    Completed directories are appended to :attr:`out` (the caller drains it).  The per-file path
+    is :meth:`files_of`: it returns the list to append ``(name, size, mtime)`` tuples to, valid
+    until the next call of any method -- a source reading many files of one directory calls it
+    once per run of that directory's files.  Directory rows go through :meth:`skip_dir` (the
+    exclusion check) and then :meth:`directory`.
+    """
+
+    __slots__ = ("out", "_excluded", "_meta", "_closed", "_excluded_dirs", "_paths", "_ready",
+                 "_files", "_subdirs")
+
+    def __init__(self, excluded: Callable[[str], bool] = lambda path: False) -> None:
+        self.out: list[ScannedDirectory] = []
+        self._excluded = excluded
+        #: announced, not yet opened directories: path -> (ctime, readable)
+        self._meta: dict[str, tuple[int, bool | None]] = {}
+        self._closed: set[str] = set()
+        self._excluded_dirs: set[str] = set()
+        # the open directories (the current path), as parallel stacks: path, (ctime, readable),
+        # files, subdirectory names
+        self._paths: list[str] = []
+        self._ready: list[tuple[int, bool | None]] = []
+        self._files: list[list[tuple[str, int, int]]] = []
+        self._subdirs: list[list[str]] = []
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def files_of(self, parent: str) -> list[tuple[str, int, int]] | None:
+        """The file list of directory ``parent`` (opened if need be), ``None`` if excluded."""
+        paths = self._paths
+        if not paths or paths[-1] != parent:
+            if parent in self._excluded_dirs:
+                return None
+            self._open_path(parent)
+        return self._files[-1]
+
+    def skip_dir(self, path: str) -> bool:
+        """Whether the directory row ``path`` (not the root) is excluded (then it is dropped with
+        its subtree).  The regular expressions run once per directory."""
+        if path.rpartition("/")[0] in self._excluded_dirs or self._excluded(path):
+            self._excluded_dirs.add(path)
+            return True
+        return False
+
+    def root(self, ctime: int, readable: bool | None) -> None:
+        """The row of the root directory (path ``""``)."""
+        if not self._paths and "" not in self._closed:
+            self._meta[""] = (ctime, readable)
+
+    def directory(self, path: str, ctime: int, readable: bool | None) -> None:
+        """The row of directory ``path`` (not the root; :meth:`skip_dir` said no)."""
+        parent, _, name = path.rpartition("/")
+        paths = self._paths
+        if not paths or paths[-1] != parent:
+            self._open_path(parent)
+        if path in self._closed:
+            raise ListingOrderError(f"directory {path!r} listed after its contents")
+        self._meta[path] = (ctime, readable)
+        self._subdirs[-1].append(name)
+
+    def finish(self) -> None:
+        """The listing ended: close every open directory."""
+        if not self._paths and "" not in self._closed:
+            self._open_path("")
+        while self._paths:
+            self._close_top()
+
+    # -- the stack -------------------------------------------------------------------------
+
+    def _close_top(self) -> None:
+        path = self._paths.pop()
+        ctime, readable = self._ready.pop()
+        files = self._files.pop()
+        subdirs = self._subdirs.pop()
+        out = self.out
+        closed = self._closed
+        meta = self._meta
+        closed.add(path)
+        ordered = sorted(subdirs)
+        # announced subdirectories that never had an entry are empty
+        for name in ordered:
+            child = f"{path}/{name}" if path else name
+            if child in meta:
+                child_ctime, child_readable = meta.pop(child)
+                closed.add(child)
+                out.append(ScannedDirectory(
+                    child, child_ctime, _and(readable, child_readable), (), (), ()))
+        if files:
+            files.sort(key=_BY_NAME)
+            scanned = tuple(map(_new_tuple, repeat(ScannedFile, len(files)), files))
+            names = tuple(map(_BY_NAME, files))
+        else:
+            scanned = names = ()
+        out.append(ScannedDirectory(path, ctime, readable, scanned, names, tuple(ordered)))
+
+    def _open_path(self, path: str) -> None:
+        paths = self._paths
+        # close what is not on the way to ``path``
+        while paths:
+            top = paths[-1]
+            if top == "" or path == top or path.startswith(top + "/"):
+                break
+            self._close_top()
+        if paths and paths[-1] == path:
+            return
+        # open the missing levels between the top of the stack and ``path``
+        base = paths[-1] if paths else None
+        chain: list[str] = []
+        cursor = path
+        while cursor != base:
+            chain.append(cursor)
+            if cursor == "":
+                break
+            cursor = cursor.rpartition("/")[0]
+        meta = self._meta
+        for level in reversed(chain):
+            if level in self._closed:
+                raise ListingOrderError(f"entries of {level or '.'!r} appear after its subtree")
+            ctime, readable = meta.pop(level, (0, None))
+            parent_readable = self._ready[-1][1] if paths else True
+            if paths and level:
+                name = level.rpartition("/")[2]
+                siblings = self._subdirs[-1]
+                if name not in siblings:
+                    siblings.append(name)
+            paths.append(level)
+            self._ready.append((ctime, _and(parent_readable, readable)))
+            self._files.append([])
+            self._subdirs.append([])
 
 
 def group_listing(
@@ -78,81 +198,33 @@ def group_listing(
     :param ctime_of: the change token of a directory from its listed time (default: as is).
     :raises ListingOrderError: see the module documentation.
     """
-    meta: dict[str, tuple[int, bool | None]] = {}  # announced, not yet opened directories
-    closed: set[str] = set()
-    stack: list[_Open] = []
-
-    def emit(node: _Open) -> Iterator[ScannedDirectory]:
-        closed.add(node.path)
-        # announced subdirectories that never had an entry are empty
-        for name in sorted(node.subdirs):
-            child = f"{node.path}/{name}" if node.path else name
-            if child in meta:
-                ctime, readable = meta.pop(child)
-                closed.add(child)
-                yield ScannedDirectory(
-                    child, ctime, _and(node.readable, readable), (), (), ()
-                )
-        files = tuple(sorted(node.files, key=lambda f: f.name))
-        yield ScannedDirectory(
-            node.path, node.ctime, node.readable, files, tuple(f.name for f in files),
-            tuple(sorted(node.subdirs)),
-        )
-
-    def open_path(path: str) -> Iterator[ScannedDirectory]:
-        # close what is not on the way to ``path``
-        while stack and not _inside(path, stack[-1].path):
-            yield from emit(stack.pop())
-        if stack and stack[-1].path == path:
-            return
-        # open the missing levels between the top of the stack and ``path``
-        base = stack[-1].path if stack else None
-        chain: list[str] = []
-        cursor = path
-        while cursor != base:
-            chain.append(cursor)
-            if cursor == "":
-                break
-            cursor = _parent(cursor)
-        for level in reversed(chain):
-            if level in closed:
-                raise ListingOrderError(f"entries of {level or '.'!r} appear after its subtree")
-            ctime, readable = meta.pop(level, (0, None))
-            parent_readable = stack[-1].readable if stack else True
-            node = _Open(level, ctime, _and(parent_readable, readable))
-            if stack and level and level.rpartition("/")[2] not in stack[-1].subdirs:
-                stack[-1].subdirs.append(level.rpartition("/")[2])
-            stack.append(node)
-
-    excluded_dirs: set[str] = set()
+    grouper = ListingGrouper(excluded)
+    out = grouper.out
     DIR, FILE = Kind.DIR, Kind.FILE
-
+    last_parent: str | None = None
+    target: list[tuple[str, int, int]] | None = None
     for kind, path, size, mtime, readable in entries:
         if kind is FILE:
             parent, _, name = path.rpartition("/")
-            if not stack or stack[-1].path != parent:
-                if parent in excluded_dirs:
-                    continue
-                yield from open_path(parent)
-            stack[-1].files.append(ScannedFile(name, size, mtime))
-        elif kind is DIR:
+            if parent != last_parent:
+                target = grouper.files_of(parent)
+                last_parent = parent
+                if out:
+                    yield from out
+                    out.clear()
+            if target is not None:
+                target.append((name, size, mtime))
+            continue
+        last_parent = None
+        if kind is DIR:
             if path == "":
-                if not stack and "" not in closed:
-                    meta[""] = (ctime_of(mtime), readable)
-                continue
-            parent, _, name = path.rpartition("/")
-            # the regular expressions run once per directory, when its entry is seen
-            if parent in excluded_dirs or excluded(path):
-                excluded_dirs.add(path)
-                continue
-            if not stack or stack[-1].path != parent:
-                yield from open_path(parent)
-            if path in closed:
-                raise ListingOrderError(f"directory {path!r} listed after its contents")
-            meta[path] = (ctime_of(mtime), readable)
-            stack[-1].subdirs.append(name)
+                grouper.root(ctime_of(mtime), readable)
+            elif not grouper.skip_dir(path):
+                grouper.directory(path, ctime_of(mtime), readable)
         # symbolic links and special files are not content
-    if not stack and "" not in closed:
-        yield from open_path("")
-    while stack:
-        yield from emit(stack.pop())
+        if out:
+            yield from out
+            out.clear()
+    grouper.finish()
+    yield from out
+    out.clear()

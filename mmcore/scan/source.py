@@ -71,6 +71,42 @@ class ScannedDirectory:
     listed: bool = True
 
 
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=|\\g<")
+_LEADING_ANY = re.compile(r"\.\*(?![?+*{])")
+
+
+def combined_searches(patterns: Sequence[re.Pattern[str]]) -> tuple[Callable[[str], object], ...]:
+    """``search`` methods that together find what ``any(p.search(s) for p in patterns)`` finds:
+    the patterns joined into one alternation where that keeps their meaning (same flags, no
+    back-references, whose group numbers the alternation would shift), the others alone."""
+    joinable: dict[int, list[str]] = {}
+    alone: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        source = pattern.pattern
+        if isinstance(source, str) and not _BACKREFERENCE.search(source):
+            # a leading ``.*`` can always match the empty string: searching ``.*X`` finds
+            # something exactly when searching ``X`` does, without retrying ``.*`` from every
+            # position (quadratic in the path's length)
+            if _LEADING_ANY.match(source):
+                source = source[2:]
+            joinable.setdefault(pattern.flags, []).append(source)
+        else:
+            alone.append(pattern)
+    searches: list[Callable[[str], object]] = []
+    for flags, sources in joinable.items():
+        if len(sources) == 1:
+            searches.append(re.compile(sources[0], flags).search)
+            continue
+        try:
+            joined = re.compile("|".join(f"(?:{source})" for source in sources), flags)
+        except re.error:  # e.g. a name used by two groups, inline global flags
+            searches.extend(re.compile(source, flags).search for source in sources)
+        else:
+            searches.append(joined.search)
+    searches.extend(pattern.search for pattern in alone)
+    return tuple(searches)
+
+
 @attrs.frozen
 class SourceRequest:
     """What a source needs to scan one master directory."""
@@ -95,9 +131,24 @@ class SourceRequest:
     def ignored_file(self, name: str) -> bool:
         return name.startswith(self.ignore_files)
 
+    #: ``excludes`` as one alternation (searched once per directory) plus the patterns that
+    #: cannot join it (numbered back-references, other flags); derived, not an argument
+    _exclude_search: tuple[Callable[[str], object], ...] = attrs.field(
+        init=False, eq=False, repr=False)
+
+    @_exclude_search.default
+    def _combine_excludes(self) -> tuple[Callable[[str], object], ...]:
+        return combined_searches(self.excludes)
+
     def excluded(self, path: str) -> bool:
+        searches = self._exclude_search
+        if not searches:
+            return False
         probe = "/" + path
-        return any(pattern.search(probe) for pattern in self.excludes)
+        for search in searches:
+            if search(probe):
+                return True
+        return False
 
     def unchanged(self, path: str, ctime: int) -> bool:
         return not self.force and self.known_ctime(path) == ctime

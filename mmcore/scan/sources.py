@@ -22,12 +22,13 @@ import logging
 import os
 import stat
 from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import BinaryIO
 
 import attrs
 import trio
 
 from mmcore.logs import kv
-from mmcore.scan.listing import FlatEntry, Kind, ListingOrderError, group_listing
+from mmcore.scan.listing import Kind, ListingGrouper, ListingOrderError
 from mmcore.scan.source import (
     ScannedDirectory,
     ScannedFile,
@@ -155,80 +156,240 @@ def find_fullfiletimelist(path: str) -> tuple[str, str] | None:
 
 _TYPES = {"f": Kind.FILE, "d": Kind.DIR, "l": Kind.LINK}
 
+#: bytes read from the list at a time (the directories completed by one chunk are handed over
+#: before the next one is read)
+FFT_CHUNK_BYTES = 1 << 18
 
-def read_fullfiletimelist(
-    list_path: str, prefix: str, request: SourceRequest, root: str
-) -> Iterator[tuple]:
-    """The entries under ``prefix`` (relative to the list's directory), relative to ``prefix``.
 
-    :raises SourceError: unreadable, malformed or truncated list.
-    """
-    prefix_slash = prefix + "/" if prefix else ""
-    cut = len(prefix_slash)
-    in_files = False
-    ended = False
+def _fft_chunks(handle: BinaryIO, chunk_bytes: int) -> Iterator[tuple[str, bool]]:
+    """The list's text, about ``chunk_bytes`` at a time, cut after a ``\\n``: ``(text, last)``;
+    the last chunk holds only the text after the final ``\\n``, if any (a line without one)."""
+    rest = b""
+    while True:
+        data = handle.read(chunk_bytes)
+        if not data:
+            if rest:
+                yield rest.decode("utf-8", "surrogateescape"), True
+            return
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        # a "\n" byte never occurs inside a multi-byte UTF-8 sequence: chunks decode alone
+        yield data[:cut].decode("utf-8", "surrogateescape"), False
+
+
+class _FftRow:
+    """The meaning of one line when the fast path could not tell (see :func:`_fft_parse_slow`)."""
+
+    SECTION_FILES = "files"
+    SECTION_OTHER = "other"
+    END = "end"
+    SKIP = "skip"
+
+
+def _fft_parse_slow(line: str, terminated: bool) -> tuple[str, tuple | None]:
+    """One line as the reference reader sees it: a section header, an ignorable line, or a row
+    ``(kind, path, size, mtime)`` of the ``[Files]`` section; raises ``ValueError`` for a
+    malformed row.  ``terminated``: the line ended with ``\\n``."""
+    if line[:1] == "[":
+        section = line.strip()
+        if section == "[End]":
+            return _FftRow.END, None
+        return (_FftRow.SECTION_FILES if section == "[Files]" else _FftRow.SECTION_OTHER), None
+    if terminated and line == "":
+        return _FftRow.SKIP, None
+    fields = line.split("\t", 3)
+    if len(fields) != 4 or not terminated:
+        raise ValueError(line)
+    when, kind_text, size_text, path = fields
+    kind = _TYPES.get(kind_text[:1])
     try:
-        handle = open(list_path, encoding="utf-8", errors="surrogateescape", newline="\n")
-    except OSError as exc:
-        raise SourceError(f"cannot read {list_path}: {exc.strerror}") from None
-    FILE, DIR = Kind.FILE, Kind.DIR
-    ignored = request.ignore_files
-    unchanged = request.unchanged
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if line[0] == "[":
-                section = line.strip()
-                in_files = section == "[Files]"
-                if section == "[End]":
-                    ended = True
-                    break
-                continue
-            if not in_files or line == "\n":
-                continue
-            fields = line[:-1].split("\t", 3)
-            if len(fields) != 4 or line[-1] != "\n":
-                raise SourceError(f"{list_path}:{number}: malformed [Files] row {line[:120]!r}")
-            when, kind_text, size_text, path = fields
-            kind = _TYPES.get(kind_text[:1])
-            try:
-                mtime = int(when)
-                size = int(size_text)
-            except ValueError:
-                kind = None
-            if kind is None:
-                raise SourceError(f"{list_path}:{number}: malformed [Files] row {line[:120]!r}")
-            if cut:
-                if path.startswith(prefix_slash):
-                    path = path[cut:]
-                elif path == prefix:
-                    path = ""
-                else:
-                    continue
-            if kind is FILE:
-                if path.rpartition("/")[2].startswith(ignored):
-                    continue
-                yield (FILE, path, size, mtime, None)
-            elif kind is DIR:
-                readable = None
-                if not unchanged(path, mtime):
-                    try:
-                        readable = world_readable_dir(os.stat(os.path.join(root, path)).st_mode)
-                    except OSError:
-                        readable = None
-                yield (DIR, path, size, mtime, readable)
-    if not ended:
-        raise SourceError(f"{list_path}: truncated (no [End] line)")
+        mtime = int(when)
+        size = int(size_text)
+    except ValueError:
+        kind = None
+    if kind is None:
+        raise ValueError(line)
+    return "row", (kind, path, size, mtime)
 
 
 def _fft_directories(
-    list_path: str, prefix: str, request: SourceRequest, root: str
+    list_path: str, prefix: str, request: SourceRequest, root: str,
+    chunk_bytes: int = FFT_CHUNK_BYTES,
 ) -> Iterator[ScannedDirectory]:
+    """The directories under ``prefix`` (relative to the list's directory), with paths relative
+    to ``prefix``, each once complete.
+
+    The list is read in chunks and each row parsed with a few string operations; a file row
+    costs one ``split``, one ``rpartition``, two ``int`` and one tuple (the directory part of a
+    run of files in one directory is resolved once).  Directory rows are grouped with
+    :class:`~mmcore.scan.listing.ListingGrouper`, excluded once, and ``stat``-ed for their
+    permissions only when their listed time differs from the stored one.
+
+    :raises SourceError: unreadable, malformed, truncated or out-of-order list.
+    """
     try:
-        yield from group_listing(
-            read_fullfiletimelist(list_path, prefix, request, root), excluded=request.excluded
-        )
-    except ListingOrderError as exc:
-        raise SourceError(f"{list_path}: not in tree order ({exc})") from None
+        handle = open(list_path, "rb")
+    except OSError as exc:
+        raise SourceError(f"cannot read {list_path}: {exc.strerror}") from None
+    with handle:
+        try:
+            yield from _fft_rows(handle, list_path, prefix, request, root, chunk_bytes)
+        except ListingOrderError as exc:
+            raise SourceError(f"{list_path}: not in tree order ({exc})") from None
+        except OSError as exc:
+            raise SourceError(f"cannot read {list_path}: {exc.strerror}") from None
+
+
+def _fft_rows(
+    handle: BinaryIO, list_path: str, prefix: str, request: SourceRequest, root: str,
+    chunk_bytes: int,
+) -> Iterator[ScannedDirectory]:
+    prefix_slash = prefix + "/" if prefix else ""
+    cut = len(prefix_slash)
+    ignored = request.ignore_files
+    unchanged = request.unchanged
+    grouper = ListingGrouper(request.excluded)
+    out = grouper.out
+    files_of = grouper.files_of
+    in_files = False
+    ended = False
+    number = 0  # lines before the current chunk
+    try:
+        root_fd: int | None = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        root_fd = None
+
+    def readable_of(path: str) -> bool | None:
+        try:
+            if root_fd is not None:
+                info = os.stat(path or ".", dir_fd=root_fd)
+            else:
+                info = os.stat(os.path.join(root, path))
+        except OSError:
+            return None
+        return world_readable_dir(info.st_mode)
+
+    def directory_row(path: str, mtime: int) -> None:
+        if cut:
+            if path.startswith(prefix_slash):
+                path = path[cut:]
+            elif path == prefix:
+                path = ""
+            else:
+                return
+        if path and grouper.skip_dir(path):
+            return
+        readable = None if unchanged(path, mtime) else readable_of(path)
+        if path:
+            grouper.directory(path, mtime, readable)
+        else:
+            grouper.root(mtime, readable)
+
+    try:
+        for text, last in _fft_chunks(handle, chunk_bytes):
+            last_parent: str | None = None  # the run of files being read: its raw directory
+            target: list[tuple[str, int, int]] | None = None  # ... and its file list
+            lines = text.split("\n")
+            if not last:
+                lines.pop()  # the empty text after the final "\n"
+            index = -1
+            for index, line in enumerate(lines):
+                if in_files and not last:  # (the last chunk: a line without "\n")
+                    # fast path: a well-formed file or directory row
+                    fields = line.split("\t", 3)
+                    if len(fields) == 4:
+                        when, kind_text, size_text, path = fields
+                        if kind_text == "f":
+                            try:
+                                mtime = int(when)
+                                size = int(size_text)
+                            except ValueError:
+                                pass
+                            else:
+                                parent, _, name = path.rpartition("/")
+                                if parent != last_parent:
+                                    if cut and parent != prefix and not parent.startswith(
+                                            prefix_slash):
+                                        if path == prefix:  # a file named like the prefix
+                                            last_parent = None
+                                            target = files_of("")
+                                            if target is not None and not "".startswith(ignored):
+                                                target.append(("", size, mtime))
+                                        continue
+                                    last_parent = parent
+                                    target = files_of(parent[cut:] if cut else parent)
+                                if target is not None and not name.startswith(ignored):
+                                    target.append((name, size, mtime))
+                                continue
+                        elif kind_text == "d":
+                            try:
+                                mtime = int(when)
+                                int(size_text)
+                            except ValueError:
+                                pass
+                            else:
+                                last_parent = None
+                                directory_row(path, mtime)
+                                if out:
+                                    yield from out
+                                    out.clear()
+                                continue
+                # everything else: sections, blank lines, links, odd type fields, errors
+                last_parent = None
+                terminated = not last or index < len(lines) - 1
+                try:
+                    what, row = _fft_parse_slow(line, terminated)
+                except ValueError:
+                    if not in_files:
+                        continue
+                    shown = line + "\n" if terminated else line
+                    raise SourceError(f"{list_path}:{number + index + 1}: malformed [Files] "
+                                      f"row {shown[:120]!r}") from None
+                if what == _FftRow.END:
+                    ended = True
+                    break
+                if what == _FftRow.SECTION_FILES:
+                    in_files = True
+                elif what == _FftRow.SECTION_OTHER:
+                    in_files = False
+                elif what == "row" and in_files:
+                    kind, path, size, mtime = row  # type: ignore[misc]
+                    if kind is Kind.DIR:
+                        directory_row(path, mtime)
+                    elif kind is Kind.FILE:
+                        if cut:
+                            if path.startswith(prefix_slash):
+                                path = path[cut:]
+                            elif path == prefix:
+                                path = ""
+                            else:
+                                continue
+                        parent, _, name = path.rpartition("/")
+                        target = files_of(parent)
+                        if target is not None and not name.startswith(ignored):
+                            target.append((name, size, mtime))
+                    # symbolic links are not content
+                if out:
+                    yield from out
+                    out.clear()
+            if out:
+                yield from out
+                out.clear()
+            if ended:
+                break
+            number += len(lines)
+        if not ended:
+            raise SourceError(f"{list_path}: truncated (no [End] line)")
+        grouper.finish()
+        yield from out
+        out.clear()
+    finally:
+        if root_fd is not None:
+            os.close(root_fd)
 
 
 @attrs.frozen
