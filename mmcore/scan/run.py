@@ -6,10 +6,12 @@ logged with the reason, and the others still run; the command then exits with st
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 import attrs
@@ -114,15 +116,29 @@ async def run_umdl(
         delete_directories=delete_directories,
     )
     outcomes = []
-    for master in select_masters(config.master, categories):
-        outcome = await _scan_one(config, store, master, sources, policy, force, pm,
-                                  progress_stream)
-        outcomes.append(outcome)
+    with _rare_collections():
+        for master in select_masters(config.master, categories):
+            outcome = await _scan_one(config, store, master, sources, policy, force, pm,
+                                      progress_stream)
+            outcomes.append(outcome)
     report = UmdlReport(tuple(outcomes), time.monotonic() - started)
     totals = _totals(report)
     log.info("umdl finished %s", kv(categories=len(outcomes), failed=len(report.failed),
                                     **totals, seconds=f"{report.seconds:.2f}"))
     return report
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """A scan allocates millions of short-lived, acyclic tuples; the cyclic garbage collector's
+    frequent passes over them cost ~20 % of a fullfiletimelist scan.  Collect a hundred times
+    less often while scanning (memory stays bounded: the tuples are freed by reference count)."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(threshold[0] * 100, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def _totals(report: UmdlReport) -> dict[str, int]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import logging
+import operator
 import os
 import stat
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -52,6 +53,9 @@ def world_readable_dir(mode: int) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+_by_name = operator.attrgetter("name")
+
+
 def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirectory]:
     """Sorted pre-order walk of ``root`` (blocking)."""
     try:
@@ -67,7 +71,7 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
         full = os.path.join(root, rel) if rel else root
         try:
             with os.scandir(full) as iterator:
-                entries = sorted(iterator, key=lambda e: e.name)
+                entries = sorted(iterator, key=_by_name)
         except OSError as exc:
             log.warning("cannot list directory, skipped %s", kv(path=full, error=exc.strerror))
             yield ScannedDirectory(rel, ctime, False, None, (), (), listed=False)
