@@ -42,7 +42,7 @@ from mmdb_writer import MMDBWriter
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.app import ListService
-from mirrormanager_mirrorlist.builder import write_atomically
+from mmcore.atomic import write_atomically
 from mirrormanager_mirrorlist.cacheindex import load_cache, walk_top_level
 from mirrormanager_mirrorlist.continents import read_country_continent
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs

@@ -20,7 +20,8 @@ import trio
 from listserver_data import CACHE_TIME, OS, SUB, world, write_inputs
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
-from mirrormanager_mirrorlist.builder import CacheBuilder, write_atomically
+from mirrormanager_mirrorlist.builder import CacheBuilder
+from mmcore.atomic import write_atomically
 from mirrormanager_mirrorlist.httpserver import HttpLimits
 from mirrormanager_mirrorlist.server import ServerSettings, Started, run_server
 

@@ -8,13 +8,12 @@ the cache writer does (private hosts only in ``ByHostId``).  The real cache come
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attrs
 
+from mmcore.atomic import write_atomically
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 
 
@@ -149,20 +148,3 @@ class CacheBuilder:
     def write(self, path: Path) -> Path:
         write_atomically(path, self.build().SerializeToString())
         return path
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file in the same directory, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
