@@ -160,7 +160,9 @@ class _Planner:
 
     def repository(self, scanned: ScannedDirectory) -> RepositoryWrite | None:
         yum = "repodata" in scanned.subdirs
-        ostree = "summary" in scanned.file_names and "objects" in scanned.subdirs
+        # an unlisted (unchanged) directory has no file names; see stored_subdirs
+        ostree = (scanned.file_names is not None and "summary" in scanned.file_names
+                  and "objects" in scanned.subdirs)
         if not (yum or ostree) or scanned.path in self.repository_paths:
             return None
         name = self.full_name(scanned.path)
@@ -201,7 +203,7 @@ class _Planner:
     @staticmethod
     def metadata_paths(scanned: ScannedDirectory) -> list[str]:
         wanted = []
-        for name in scanned.file_names:
+        for name in scanned.file_names or ():
             if name == "repomd.xml" or checksum_file_algorithm(name) is not None:
                 wanted.append(f"{scanned.path}/{name}" if scanned.path else name)
         return wanted
@@ -212,7 +214,7 @@ class _Planner:
         details: list[FileDetailWrite] = []
         files = {f.name: f for f in scanned.files or ()}
         checksums: dict[str, dict[str, str]] = {}
-        for name in scanned.file_names:
+        for name in scanned.file_names or ():
             rel = f"{scanned.path}/{name}" if scanned.path else name
             data = contents.get(rel)
             if data is None:
@@ -255,6 +257,32 @@ class _Planner:
                 continue
             gone.append(path)
         return tuple(sorted(gone, reverse=True))
+
+
+def stored_subdirs(snapshot: CategorySnapshot) -> dict[str, tuple[str, ...]]:
+    """The stored subdirectory names of each known directory (sorted), offered to the source as
+    :attr:`SourceRequest.known_subdirs` so that it need not list an unchanged directory.
+
+    Left out, so always listed:
+
+    * the category's top directory (one listing; its row may predate this category's scans);
+    * a directory another category holds too: its stored ctime may come from that category's
+      scan, which did not record the subdirectories its own excludes skipped;
+    * a directory with an ``objects`` subdirectory and no repository (ostree detection needs
+      its file names)."""
+    children: dict[str, list[str]] = {path: [] for path in snapshot.directories}
+    for path in snapshot.directories:
+        if path:
+            parent, _, name = path.rpartition("/")
+            siblings = children.get(parent)
+            if siblings is not None:
+                siblings.append(name)
+    repositories = snapshot.repository_directories
+    shared = snapshot.shared_directories
+    return {
+        path: tuple(sorted(names)) for path, names in children.items()
+        if path and path not in shared and ("objects" not in names or path in repositories)
+    }
 
 
 async def plan_batch(

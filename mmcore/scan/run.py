@@ -22,7 +22,7 @@ from mmcore.events import MasterTreeChanged
 from mmcore.logs import kv
 from mmcore.progress import Progress
 from mmcore.scan.config import MasterDirectory, RepositoryRuleConfig, UmdlConfig
-from mmcore.scan.engine import CategoryScanStats, ScanPolicy, scan_category
+from mmcore.scan.engine import CategoryScanStats, ScanPolicy, scan_category, stored_subdirs
 from mmcore.scan.repomap import BUILTIN_RULES, RepositoryRule
 from mmcore.scan.source import ScannerSource, SourceError, SourceRequest
 from mmcore.scan.store import CategoryTarget, ScanStore
@@ -208,6 +208,7 @@ async def _scan_one(
         local_root=master.resolved_path(config.prefix) or None,
         excludes=excludes,
         known_ctime=known_ctime,
+        known_subdirs=stored_subdirs(snapshot).get,
         force=force,
         batch_size=config.batch_size,
     )

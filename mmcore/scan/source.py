@@ -12,7 +12,11 @@ Contract of :meth:`ScanSession.batches`:
   siblings by name); listing sources yield in the order their listing allows (each directory once
   it is complete).  The engine does not depend on the order;
 * a directory the engine already knows with the same ``ctime`` may come with ``files=None``:
-  the source skipped the per-file work (stats) because nothing changed.
+  the source skipped the per-file work (stats) because nothing changed.  A source that lists
+  directories one by one (``directory``) may go further and not list it at all when the engine
+  offers its stored subdirectories (:attr:`SourceRequest.known_subdirs`): a directory's ctime
+  changes whenever an entry is added, removed or renamed in it, so an unchanged one holds the
+  same names as when it was last scanned.  It then comes with ``file_names=None``.
 
 Sources implement the :class:`ScannerSource` protocol and are contributed through the
 ``mm_scanner_sources`` hook.  Errors a source cannot get past (the listing is missing, rsync failed
@@ -62,9 +66,11 @@ class ScannedDirectory:
     #: the regular files (symbolic links are not files), sorted by name; ``None`` when the source
     #: skipped them because the directory is unchanged
     files: tuple[ScannedFile, ...] | None
-    #: names of the regular files, also when ``files`` is ``None`` (they cost no stat)
-    file_names: tuple[str, ...]
-    #: names of the subdirectories (repository detection looks for ``repodata``, ``objects``)
+    #: names of the regular files, also when ``files`` is ``None`` (they cost no stat);
+    #: ``None`` when the source did not list the directory because it is unchanged
+    file_names: tuple[str, ...] | None
+    #: names of the subdirectories (repository detection looks for ``repodata``, ``objects``);
+    #: for an unchanged directory that was not listed, the stored ones that still exist
     subdirs: tuple[str, ...]
     #: ``False`` when the directory could not be listed: its stored files and its subtree are
     #: left as they are
@@ -121,6 +127,10 @@ class SourceRequest:
     #: the stored change token of a directory (by relative path), ``None`` if unknown; a source
     #: may skip per-file work when it equals the one it sees
     known_ctime: Callable[[str], int | None]
+    #: the stored subdirectory names of an unchanged directory (by relative path, sorted), or
+    #: ``None`` where the engine wants the directory listed anyway; a source may then stat
+    #: those instead of listing the directory (see the module's contract)
+    known_subdirs: Callable[[str], Sequence[str] | None] = lambda path: None
     #: ignore ``known_ctime`` and read everything
     force: bool = False
     #: directories per batch

@@ -1,7 +1,8 @@
 """The built-in sources: ``directory`` (a disk walk) and ``fullfiletimelist`` (Fedora's list file).
 
 ``directory`` walks the tree with :func:`os.scandir`, one ``stat`` per directory; files are
-``stat``-ed only in directories whose ctime differs from the stored one.  Symbolic links are not
+``stat``-ed only in directories whose ctime differs from the stored one, and a directory whose
+ctime did not change is not even listed: its stored subdirectories are ``stat``-ed instead.  Symbolic links are not
 followed and not recorded (they are not content).  A directory it cannot list is logged and
 reported unreadable with its stored files kept; its subtree is left alone.
 
@@ -69,6 +70,15 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
     while pending:
         rel, ctime, readable = pending.pop()
         full = os.path.join(root, rel) if rel else root
+        known_subdirs = request.known_subdirs(rel) if request.unchanged(rel, ctime) else None
+        if known_subdirs is not None:
+            subdirs = _stat_known_subdirs(full, rel, readable, known_subdirs, request)
+            yield ScannedDirectory(
+                rel, ctime, readable, None, None,
+                tuple(child.rpartition("/")[2] for child, _, _ in subdirs),
+            )
+            pending.extend(reversed(subdirs))
+            continue
         try:
             with os.scandir(full) as iterator:
                 entries = sorted(iterator, key=_by_name)
@@ -105,6 +115,30 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
             tuple(child.rpartition("/")[2] for child, _, _ in subdirs),
         )
         pending.extend(reversed(subdirs))
+
+
+def _stat_known_subdirs(
+    full: str, rel: str, readable: bool, names: Sequence[str], request: SourceRequest
+) -> list[tuple[str, int, bool]]:
+    """``(relative path, ctime, readable)`` of the stored subdirectories of an unchanged
+    directory, without listing it.  One that is gone (still stored because the scan that saw it
+    vanish did not delete directories) or no longer a directory is left out without a word."""
+    subdirs: list[tuple[str, int, bool]] = []
+    for name in names:
+        child = f"{rel}/{name}" if rel else name
+        if request.excluded(child):
+            continue
+        try:
+            info = os.stat(os.path.join(full, name), follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("cannot stat, skipped %s",
+                        kv(path=os.path.join(full, name), error=exc.strerror))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            subdirs.append((child, int(info.st_ctime), readable and world_readable_dir(info.st_mode)))
+    return subdirs
 
 
 @attrs.define

@@ -65,6 +65,9 @@ class CategorySnapshot:
     arches: tuple[str, ...]
     #: the product's version names, newest (highest id) first
     versions: tuple[str, ...]
+    #: relative paths of the category's directories that another category holds too (their
+    #: ctime may have been stored by that category's scan, with its own excludes)
+    shared_directories: frozenset[str] = frozenset()
 
 
 @attrs.frozen

@@ -183,6 +183,18 @@ class ScanOpsMixin:
             else:
                 continue
             directories[rel] = KnownDirectory(row_id, ctime or 0, bool(readable))
+        other = cd.alias("other_category_directory")
+        shared = set()
+        for (name,) in conn.execute(
+            sa.select(d.c.name).join(cd, cd.c.directory_id == d.c.id)
+            .where(cd.c.category_id == cat.id)
+            .where(sa.exists().where(other.c.directory_id == d.c.id,
+                                     other.c.category_id != cat.id))
+        ):
+            if name == topdir:
+                shared.add("")
+            elif name.startswith(topdir + "/"):
+                shared.add(name[cut:])
         r = s.repository
         repo_dirs = set()
         for (name,) in conn.execute(
@@ -210,7 +222,7 @@ class ScanOpsMixin:
             category_id=cat.id, category=target.category, product_id=cat.product_id,
             topdir=topdir, created=created, directories=directories,
             repository_directories=frozenset(repo_dirs), repository_keys=keys,
-            arches=arches, versions=versions,
+            arches=arches, versions=versions, shared_directories=frozenset(shared),
         )
 
     # ----------------------------------------------------------------------------------------
