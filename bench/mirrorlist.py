@@ -336,17 +336,18 @@ http {{
     return subprocess.Popen(["nginx", "-c", str(root / "nginx.conf")])
 
 
-def tree_rss(process: psutil.Process) -> tuple[float, float]:
-    """RSS and PSS (MB) of the process and its children."""
-    rss = pss = 0.0
+def tree_rss(process: psutil.Process) -> dict[str, tuple[float, float]]:
+    """RSS and PSS (MB) of the supervisor process and of its workers together."""
+    sums = {"supervisor": [0.0, 0.0], "workers": [0.0, 0.0]}
     for p in [process, *process.children(recursive=True)]:
         try:
             info = p.memory_full_info()
         except psutil.Error:
             continue
-        rss += info.rss
-        pss += getattr(info, "pss", info.rss)
-    return rss / 2**20, pss / 2**20
+        part = sums["supervisor" if p.pid == process.pid else "workers"]
+        part[0] += info.rss / 2**20
+        part[1] += getattr(info, "pss", info.rss) / 2**20
+    return {name: (rss, pss) for name, (rss, pss) in sums.items()}
 
 
 def fedora_cache(data: Path, seed: int = 1) -> Path:
@@ -472,7 +473,7 @@ def main() -> int:
             run_wrk(base + "/", args.warmup, args.connections, scripts[endpoint], threads)
             results[f"/{endpoint}"] = run_wrk(
                 base + "/", args.duration, args.connections, scripts[endpoint], threads)
-        rss, pss = tree_rss(psutil.Process(server.pid))
+        memory = tree_rss(psutil.Process(server.pid))
         cpu = [sum(w.cpu_times()[:2]) - before for w, before in zip(workers, cpu_before)]
         nginx_rps = results["nginx static 4.8 KB"]["rps"]
         print(f"\nwrk -t{threads} -c{args.connections} -d{args.duration}s, {args.workers} workers, "
@@ -481,9 +482,25 @@ def main() -> int:
         for name, r in results.items():
             print(f"{name:24} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
                   f"{r['rps'] / nginx_rps:9.2f} {r['non2xx']:8.0f}")
-        print(f"\nserver ready (all workers loaded) after {ready:.2f} s; RSS of all processes "
-              f"{rss:.0f} MB (PSS {pss:.0f} MB); CPU seconds per worker during the runs: "
+        workers_rss, workers_pss = memory["workers"]
+        supervisor_rss, _ = memory["supervisor"]
+        print(f"\nserver ready (all workers loaded) after {ready:.2f} s; RSS of the workers "
+              f"{workers_rss:.0f} MB (PSS {workers_pss:.0f} MB), with the supervisor "
+              f"{workers_rss + supervisor_rss:.0f} MB; CPU seconds per worker during the runs: "
               + ", ".join(f"{c:.1f}" for c in cpu))
+        if "/mirrorlist" in results:
+            ml = results["/mirrorlist"]
+
+            def verdict(ok: bool) -> str:
+                return "OK" if ok else "MISSED"
+
+            print("goals (issue 6):")
+            print(f"  /mirrorlist {ml['rps']:.0f} req/s >= 20000: {verdict(ml['rps'] >= 20000)}; "
+                  f"{ml['rps'] / nginx_rps:.2f} of nginx >= 0.25: "
+                  f"{verdict(ml['rps'] >= 0.25 * nginx_rps)}; p99 {ml['p99']:.2f} ms <= 10: "
+                  f"{verdict(ml['p99'] <= 10)}")
+            print(f"  cache load {load_validated:.2f} s <= 2: {verdict(load_validated <= 2)}; "
+                  f"workers {workers_rss:.0f} MB <= 500: {verdict(workers_rss <= 500)}")
         repo = workload.repos[0]
         for country in ("US", "DE", "KE"):
             body = subprocess.run(

@@ -29,7 +29,7 @@ class MirrorlistConfig:
     geoip: str = ""
     #: ``global_netblocks.txt`` (``CIDR ASN`` lines) for ASN matching; "" = no ASN matching
     netblocks: str = ""
-    #: ``country_continent.csv``; "" = the table shipped with the plugin
+    #: ``country_continent.csv``; "" = the table shipped with the core (upstream's content, plus XK)
     continents: str = ""
     #: access-statistics log in upstream's format; "" = no access log
     access_log: str = "var/mirrorlist.log"

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 
 import attrs
 
+from mmcore.geo import country_continent_csv
+
 log = logging.getLogger(__name__)
-
-PACKAGED_CSV = "country_continent.csv"
-
 
 def parse_country_continent(lines: Iterable[str]) -> dict[str, str]:
     table: dict[str, str] = {}
@@ -32,14 +30,13 @@ def parse_country_continent(lines: Iterable[str]) -> dict[str, str]:
 
 
 def read_country_continent(path: Path | None) -> dict[str, str]:
-    """The CSV at ``path``, or the one shipped in this package when ``path`` is ``None``."""
-    if path is None:
-        text = resources.files(__package__).joinpath(PACKAGED_CSV).read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
+    """The CSV at ``path``, or the project's table (``mmcore/data/country_continent.csv``, in
+    upstream's format) when ``path`` is ``None``.  Every row counts, pseudo-codes included, as
+    upstream reads them."""
+    text = country_continent_csv() if path is None else path.read_text(encoding="utf-8")
     table = parse_country_continent(text.splitlines())
     if not table:
-        raise ValueError(f"{path or PACKAGED_CSV}: no 'CC,CONTINENT' lines")
+        raise ValueError(f"{path or 'country_continent.csv'}: no 'CC,CONTINENT' lines")
     return table
 
 
