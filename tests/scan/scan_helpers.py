@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,11 @@ from mirrormanager_rsync.source import FileListingSource, RsyncSource
 ARCHES = ("x86_64", "aarch64", "source")
 SOURCES = {s.name: s for s in (DirectorySource(), FullFileTimeListSource(), RsyncSource(),
                                FileListingSource())}
+
+
+def next_second() -> None:
+    """Directory ctimes have one-second resolution: make sure the next change is visible."""
+    time.sleep(1.05 - (time.time() % 1.0))
 
 
 def masters(tree: MasterTree, source: str = "directory", **extra: Any) -> tuple[MasterDirectory, ...]:

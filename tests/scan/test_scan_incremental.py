@@ -13,12 +13,7 @@ from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree, update
 from mmcore.scan.config import UmdlConfig
 from mmcore.scan.run import run_umdl
 from mmcore.scan.sources import DirectorySource
-from scan_helpers import SOURCES, WriteCounter, dump, masters, scan
-
-
-def _next_second() -> None:
-    """Directory ctimes have one-second resolution: make sure the next change is visible."""
-    time.sleep(1.05 - (time.time() % 1.0))
+from scan_helpers import next_second, SOURCES, WriteCounter, dump, masters, scan
 
 
 async def test_unchanged_rescan_writes_nothing(scan_store, tree: MasterTree) -> None:
@@ -41,7 +36,7 @@ async def test_changed_repomd_updates_only_that_directory(scan_store, tmp_path) 
     await scan(scan_store, masters(tree))
     before = dump(scan_store, with_ctime=True)
     repo = tree.repository("updates-released-f40", "x86_64")
-    _next_second()
+    next_second()
     new_repomd = update_repository(tree.root, repo.path, repo.timestamp + 3600)
     counter = WriteCounter(scan_store.engine)
     try:
@@ -67,7 +62,7 @@ async def test_old_repomd_history_is_aged(scan_store, tree: MasterTree) -> None:
     """The generated metadata is months old: the previous repomd.xml row goes at once."""
     await scan(scan_store, masters(tree))
     repo = tree.repository("fedora-40", "aarch64")
-    _next_second()
+    next_second()
     update_repository(tree.root, repo.path, repo.timestamp + 60)
     report = await scan(scan_store, masters(tree))
     fedora = next(o for o in report.outcomes if o.category == "Fedora Linux")
@@ -79,7 +74,7 @@ async def test_old_repomd_history_is_aged(scan_store, tree: MasterTree) -> None:
 async def test_interrupted_scan_leaves_the_database_as_it_was(scan_store, tree: MasterTree):
     await scan(scan_store, masters(tree))
     before = dump(scan_store, with_ctime=True)
-    _next_second()
+    next_second()
     for repo in tree.repositories[:10]:
         update_repository(tree.root, repo.path, repo.timestamp + 7200)
     config = UmdlConfig(master=masters(tree), batch_size=5)

@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from mmcore.mastertree import MasterTree
-from scan_helpers import dump, masters, scan
-
-
-def _next_second() -> None:
-    """Directory ctimes have one-second resolution: make sure the next change is visible."""
-    time.sleep(1.05 - (time.time() % 1.0))
+from scan_helpers import next_second, dump, masters, scan
 
 
 @pytest.fixture
@@ -59,7 +53,7 @@ async def test_new_and_vanished_deep_directories_are_found(scan_store, tree: Mas
     repo = tree.repository("fedora-40", "x86_64")
     packages = tree.root / repo.path / "Packages"
     gone = sorted(p for p in packages.iterdir() if p.is_dir())[0]
-    _next_second()
+    next_second()
     new = packages / "zz-new"
     new.mkdir()
     (new / "zz-new-1.0-1.fc40.x86_64.rpm").write_bytes(b"x" * 123)
