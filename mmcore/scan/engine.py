@@ -43,6 +43,7 @@ from mmcore.scan.source import (
     ScannerSource,
     SourceError,
     SourceRequest,
+    UNSETTLED_CTIME,
 )
 from mmcore.scan.store import (
     CategorySnapshot,
@@ -146,7 +147,7 @@ class _Planner:
             files = short_filelist(scanned.files or ())
             readable = True if scanned.readable is None else scanned.readable
             return DirectoryWrite(scanned.path, scanned.ctime, readable, files), True
-        changed = force or known.ctime != scanned.ctime
+        changed = force or known.ctime != scanned.ctime or scanned.ctime == UNSETTLED_CTIME
         readable = scanned.readable
         readable_changed = readable is not None and readable != known.readable
         if changed and scanned.files is not None:

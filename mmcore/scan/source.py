@@ -40,6 +40,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+#: the change token of a directory that was listed within the second of its ctime: a change
+#: made right after the listing could leave its ctime (whole seconds) as it was, so this token
+#: never counts as unchanged, and the directory is read again by the next scan
+UNSETTLED_CTIME = 0
+
+
 class SourceError(Exception):
     """A source cannot produce the tree; the message names the master and what went wrong."""
 
@@ -59,7 +65,8 @@ class ScannedDirectory:
     #: path relative to the master's root, ``""`` for the root; no leading or trailing slash
     path: str
     #: the change token: the directory's ctime on disk (seconds), or what the listing says.
-    #: The engine compares it with the stored ``directory.ctime`` to skip unchanged directories.
+    #: The engine compares it with the stored ``directory.ctime`` to skip unchanged directories;
+    #: :data:`UNSETTLED_CTIME` never matches
     ctime: int
     #: world-readable (and enterable) with every parent readable; ``None``: the source cannot tell
     readable: bool | None

@@ -2,7 +2,9 @@
 
 ``directory`` walks the tree with :func:`os.scandir`, one ``stat`` per directory; files are
 ``stat``-ed only in directories whose ctime differs from the stored one, and a directory whose
-ctime did not change is not even listed: its stored subdirectories are ``stat``-ed instead.  Symbolic links are not
+ctime did not change is not even listed: its stored subdirectories are ``stat``-ed instead.
+A directory listed within the second of its ctime is reported with the token
+:data:`~mmcore.scan.source.UNSETTLED_CTIME` (see there).  Symbolic links are not
 followed and not recorded (they are not content).  A directory it cannot list is logged and
 reported unreadable with its stored files kept; its subtree is left alone.
 
@@ -23,6 +25,7 @@ import logging
 import operator
 import os
 import stat
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import BinaryIO
 
@@ -36,6 +39,7 @@ from mmcore.scan.source import (
     ScannedFile,
     SourceError,
     SourceRequest,
+    UNSETTLED_CTIME,
     batches_in_thread,
     read_local_files,
 )
@@ -55,6 +59,16 @@ def world_readable_dir(mode: int) -> bool:
 
 
 _by_name = operator.attrgetter("name")
+
+#: how far a file system's timestamps may lag the wall clock (kernels stamp files from a coarse
+#: clock, one tick behind)
+CLOCK_SLACK = 0.05
+
+
+def settled(ctime: int, listed_at: float) -> bool:
+    """Whether any change made after ``listed_at`` (wall clock) gives the directory a ctime of a
+    later second than ``ctime`` (whole seconds), so that the next scan sees it."""
+    return listed_at - CLOCK_SLACK >= ctime + 1
 
 
 def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirectory]:
@@ -87,6 +101,7 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
             yield ScannedDirectory(rel, ctime, False, None, (), (), listed=False)
             continue
         unchanged = request.unchanged(rel, ctime)
+        token = ctime if settled(ctime, time.time()) else UNSETTLED_CTIME
         files: list[ScannedFile] = []
         names: list[str] = []
         subdirs: list[tuple[str, int, bool]] = []
@@ -111,7 +126,7 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
                 log.warning("cannot stat, skipped %s",
                             kv(path=os.path.join(full, entry.name), error=exc.strerror))
         yield ScannedDirectory(
-            rel, ctime, readable, None if unchanged else tuple(files), tuple(names),
+            rel, token, readable, None if unchanged else tuple(files), tuple(names),
             tuple(child.rpartition("/")[2] for child, _, _ in subdirs),
         )
         pending.extend(reversed(subdirs))

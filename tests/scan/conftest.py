@@ -10,7 +10,7 @@ import pytest
 from mmcore.deployment import ArchSpec, Deployment
 from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree
 from mirrormanager_pg_store.store import SqlStore
-from scan_helpers import ARCHES
+from scan_helpers import ARCHES, next_second
 
 
 @pytest.fixture
@@ -25,5 +25,14 @@ def scan_store(store_url: str) -> Iterator[SqlStore]:
 @pytest.fixture
 def tree(tmp_path: Path) -> MasterTree:
     return generate_master_tree(tmp_path / "master", TreeSpec())
+
+
+@pytest.fixture
+def settled_tree(tree: MasterTree) -> MasterTree:
+    """The tree, once its directories' ctimes are a second old: a directory listed within the
+    second of its ctime is recorded as unsettled and read again by the next scan, which tests
+    of "an unchanged rescan does nothing" must not see."""
+    next_second()
+    return tree
 
 

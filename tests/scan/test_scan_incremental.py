@@ -16,7 +16,8 @@ from mmcore.scan.sources import DirectorySource
 from scan_helpers import next_second, SOURCES, WriteCounter, dump, masters, scan
 
 
-async def test_unchanged_rescan_writes_nothing(scan_store, tree: MasterTree) -> None:
+async def test_unchanged_rescan_writes_nothing(scan_store, settled_tree: MasterTree) -> None:
+    tree = settled_tree
     await scan(scan_store, masters(tree))
     before = dump(scan_store, with_ctime=True)
     counter = WriteCounter(scan_store.engine)
@@ -33,6 +34,7 @@ async def test_unchanged_rescan_writes_nothing(scan_store, tree: MasterTree) -> 
 async def test_changed_repomd_updates_only_that_directory(scan_store, tmp_path) -> None:
     # metadata as fresh as on a real master, so the previous repomd.xml is kept as history
     tree = generate_master_tree(tmp_path / "fresh", TreeSpec(base_time=int(time.time())))
+    next_second()  # settled: see the settled_tree fixture
     await scan(scan_store, masters(tree))
     before = dump(scan_store, with_ctime=True)
     repo = tree.repository("updates-released-f40", "x86_64")

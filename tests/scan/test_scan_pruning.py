@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -29,8 +30,9 @@ def listed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield calls
 
 
-async def test_unchanged_rescan_lists_only_the_top_directories(scan_store, tree: MasterTree,
+async def test_unchanged_rescan_lists_only_the_top_directories(scan_store, settled_tree: MasterTree,
                                                                 listed: list[str]) -> None:
+    tree = settled_tree
     await scan(scan_store, masters(tree))
     first = len(listed)
     assert first > 200
@@ -47,8 +49,9 @@ async def test_unchanged_rescan_lists_only_the_top_directories(scan_store, tree:
     assert sorted(listed) == sorted(str(tree.root / c.topdir) for c in tree.categories)
 
 
-async def test_new_and_vanished_deep_directories_are_found(scan_store, tree: MasterTree,
+async def test_new_and_vanished_deep_directories_are_found(scan_store, settled_tree: MasterTree,
                                                            listed: list[str]) -> None:
+    tree = settled_tree
     await scan(scan_store, masters(tree))
     repo = tree.repository("fedora-40", "x86_64")
     packages = tree.root / repo.path / "Packages"
@@ -72,8 +75,9 @@ async def test_new_and_vanished_deep_directories_are_found(scan_store, tree: Mas
     assert not any(p.startswith(str(packages) + "/") and p != str(new) for p in listed)
 
 
-async def test_a_stored_directory_that_vanished_is_skipped_quietly(scan_store, tree: MasterTree,
+async def test_a_stored_directory_that_vanished_is_skipped_quietly(scan_store, settled_tree: MasterTree,
                                                                    caplog) -> None:
+    tree = settled_tree
     await scan(scan_store, masters(tree))
     repo = tree.repository("updates-testing-f39", "aarch64")
     shutil.rmtree(tree.root / repo.path)
@@ -87,9 +91,10 @@ async def test_a_stored_directory_that_vanished_is_skipped_quietly(scan_store, t
     assert repo.path not in dump(scan_store)["directories"]
 
 
-async def test_full_rescan_finds_what_a_narrower_exclude_hid(scan_store, tree: MasterTree) -> None:
+async def test_full_rescan_finds_what_a_narrower_exclude_hid(scan_store, settled_tree: MasterTree) -> None:
     """Directories an earlier exclude skipped are not stored: an unchanged parent is not listed
     again, so widening the excludes takes one ``--full`` scan (docs/scanner.md)."""
+    tree = settled_tree
     repo = tree.repository("updates-released-f40", "x86_64")
     hidden = {"Fedora Linux": {"excludes": (f"^/{repo.path.split('/', 3)[3]}$",)}}
     await scan(scan_store, masters(tree, **hidden))
@@ -101,3 +106,39 @@ async def test_full_rescan_finds_what_a_narrower_exclude_hid(scan_store, tree: M
     db = dump(scan_store)
     assert repo.path in db["directories"]
     assert any(r[0] == repo.path for r in db["repositories"])
+
+
+async def test_a_change_in_the_second_of_the_listing_is_not_missed(scan_store, tmp_path) -> None:
+    """ctimes have whole seconds: a subdirectory created right after its parent was listed, in
+    the same second, leaves the parent's ctime as it was.  The parent was recorded unsettled
+    (ctime 0), so the next scan lists it again and finds the newcomer."""
+    from mmcore.scan.config import MasterDirectory
+
+    top = tmp_path / "tiny"
+    parent = top / "pub" / "tiny" / "updates"
+    parent.mkdir(parents=True)
+    master = MasterDirectory(category="Tiny", product="Tiny", topdir="pub/tiny", source="directory",
+                             path=str(top / "pub" / "tiny"))
+    for _attempt in range(3):  # bounded: each attempt needs one wall-clock second to itself
+        next_second()
+        (parent / f"a{_attempt}").mkdir()
+        second = int(os.stat(parent).st_ctime)
+        await scan(scan_store, [master])
+        (parent / f"b{_attempt}").mkdir()
+        if int(os.stat(parent).st_ctime) == second and int(time.time()) == second:
+            break
+    else:
+        pytest.fail("could not create two directories within one second of a scan")
+    names = dump(scan_store)["directories"]
+    assert f"pub/tiny/updates/b{_attempt}" not in names
+    assert dict(_stored_ctimes(scan_store))["pub/tiny/updates"] == 0  # unsettled
+    await scan(scan_store, [master])
+    assert f"pub/tiny/updates/b{_attempt}" in dump(scan_store)["directories"]
+
+
+def _stored_ctimes(store) -> list[tuple[str, int]]:
+    import sqlalchemy as sa
+
+    from mirrormanager_pg_store import schema as s
+    with store.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.select(s.directory.c.name, s.directory.c.ctime))]

@@ -50,8 +50,9 @@ def test_file_list_encoding_is_mirrormanager2_json() -> None:
 
 
 async def test_small_chunks_give_the_same_database(
-    scan_store, tree: MasterTree, tmp_path: Path, small_chunks: None
+    scan_store, settled_tree: MasterTree, tmp_path: Path, small_chunks: None
 ) -> None:
+    tree = settled_tree
     config = UmdlConfig(master=masters(tree), batch_size=13)
     report = await run_umdl(config, scan_store, sources=SOURCES)
     assert not report.failed, report.failed
@@ -78,8 +79,9 @@ def _fedora_everything(tree: MasterTree) -> MasterDirectory:
 
 @pytest.mark.parametrize("linux_first", [True, False], ids=["linux-first", "everything-first"])
 async def test_overlapping_categories_share_directory_rows(
-    scan_store, tree: MasterTree, small_chunks: None, linux_first: bool, caplog
+    scan_store, settled_tree: MasterTree, small_chunks: None, linux_first: bool, caplog
 ) -> None:
+    tree = settled_tree
     linux = next(m for m in masters(tree) if m.category == "Fedora Linux")
     everything = _fedora_everything(tree)
     order = (linux, everything) if linux_first else (everything, linux)
@@ -113,8 +115,9 @@ async def test_overlapping_categories_share_directory_rows(
 
 
 async def test_forced_rescan_rewrites_every_row_identically(
-    scan_store, tree: MasterTree, small_chunks: None
+    scan_store, settled_tree: MasterTree, small_chunks: None
 ) -> None:
+    tree = settled_tree
     await scan(scan_store, masters(tree))
     before = dump(scan_store, with_ctime=True)
     counter = WriteCounter(scan_store.engine)
