@@ -43,7 +43,7 @@ T = TypeVar("T")
 #: the change token of a directory that was listed within the second of its ctime: a change
 #: made right after the listing could leave its ctime (whole seconds) as it was, so this token
 #: never counts as unchanged, and the directory is read again by the next scan
-UNSETTLED_CTIME = 0
+UNSETTLED_CTIME = -1
 
 
 class SourceError(Exception):

@@ -7,22 +7,34 @@ import contextlib
 import shutil
 import time
 
+import pytest
 import trio
 
-from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree, update_repository
+from mmcore.mastertree import (
+    MasterTree,
+    TreeSpec,
+    generate_master_tree,
+    update_repository,
+    write_fullfiletimelist,
+)
 from mmcore.scan.config import UmdlConfig
 from mmcore.scan.run import run_umdl
 from mmcore.scan.sources import DirectorySource
 from scan_helpers import next_second, SOURCES, WriteCounter, dump, masters, scan
 
 
-async def test_unchanged_rescan_writes_nothing(scan_store, settled_tree: MasterTree) -> None:
+@pytest.mark.parametrize("source", ["directory", "fullfiletimelist"])
+async def test_unchanged_rescan_writes_nothing(scan_store, settled_tree: MasterTree,
+                                               source: str) -> None:
     tree = settled_tree
-    await scan(scan_store, masters(tree))
+    if source == "fullfiletimelist":
+        write_fullfiletimelist(tree.root / "pub" / "fedora")
+        write_fullfiletimelist(tree.root / "pub" / "epel")
+    await scan(scan_store, masters(tree, source))
     before = dump(scan_store, with_ctime=True)
     counter = WriteCounter(scan_store.engine)
     try:
-        report = await scan(scan_store, masters(tree))
+        report = await scan(scan_store, masters(tree, source))
     finally:
         counter.close()
     assert not report.failed
