@@ -7,12 +7,19 @@ mirror can misbehave in the ways real mirrors do, so the crawler can be tested a
 never answer, trickle a byte a second, send an endless body, redirect in a loop or to another
 host, lie in Content-Length, or answer every request with a 200 HTML error page.
 
+On loopback an answer comes back in microseconds; a real mirror is a network round trip away
+(tens of milliseconds on the same continent), and that wait, not the CPU, is what a crawler
+mostly spends its time on.  ``latency`` models it: every answer is sent that long after its
+request arrived (``trio.sleep``, nothing busy), and the first answer on a connection one more
+round trip later (the TCP handshake).  Default 0: answers at once.
+
 Run standalone (the benchmark does)::
 
-    python -m mmcore.crawl.mirrorserver --port 0 --mirrors mirrors.json
+    python -m mmcore.crawl.mirrorserver --port 0 --mirrors mirrors.json [--latency-ms 30]
 
-``mirrors.json`` is ``{"name": {"root": "/path", "behaviour": "normal"}, ...}``; the server
-prints ``listening PORT`` on stdout once it accepts connections.
+``mirrors.json`` is ``{"name": {"root": "/path", "behaviour": "normal", "latency_ms": 30}, ...}``
+(``behaviour`` and ``latency_ms`` optional; a mirror's ``latency_ms`` overrides
+``--latency-ms``); the server prints ``listening PORT`` on stdout once it accepts connections.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import enum
 import json
 import os
+import ssl
 import stat
 import sys
 from collections.abc import Mapping
@@ -59,6 +67,8 @@ class MirrorSite:
     behaviour: Behaviour = Behaviour.NORMAL
     #: ``host:port`` a REDIRECT_OFFHOST mirror sends clients to
     other_host: str = "127.0.0.2:9"
+    #: seconds each answer waits (a modeled network round trip); ``None``: the server's
+    latency: float | None = None
 
 
 @attrs.define
@@ -73,10 +83,19 @@ _ERROR_PAGE = b"<html><head><title>Oops</title></head><body>Not here, sorry.</bo
 
 
 class MirrorServer:
-    """Serves ``sites`` (mirror name -> :class:`MirrorSite`)."""
+    """Serves ``sites`` (mirror name -> :class:`MirrorSite`).
 
-    def __init__(self, sites: Mapping[str, MirrorSite]) -> None:
+    :param latency: seconds every answer waits, for sites without their own ``latency``: a
+        modeled round trip to a mirror (0: answer at once, as loopback does).
+    """
+
+    def __init__(self, sites: Mapping[str, MirrorSite], *, latency: float = 0.0) -> None:
+        if latency < 0 or any(s.latency is not None and s.latency < 0 for s in sites.values()):
+            raise ValueError("latency must not be negative")
         self.sites = dict(sites)
+        self.latency = latency
+        #: some answers wait (else no request pays for looking its latency up)
+        self._modeled = latency > 0 or any(s.latency for s in self.sites.values())
         self.stats = ServerStats()
 
     async def serve(
@@ -84,18 +103,28 @@ class MirrorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        ssl_context: ssl.SSLContext | None = None,
         task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Listen until cancelled; ``task_status.started(port)``."""
-        listeners = await trio.open_tcp_listeners(port, host=host, backlog=1024)
-        bound = listeners[0].socket.getsockname()[1]
+        """Listen until cancelled; ``task_status.started(port)``.  With ``ssl_context`` the
+        mirrors are served over TLS (https) instead of plain HTTP."""
+        tcp_listeners = await trio.open_tcp_listeners(port, host=host, backlog=1024)
+        bound = tcp_listeners[0].socket.getsockname()[1]
+        listeners: list[trio.abc.Listener[trio.abc.Stream]] = list(tcp_listeners)
+        if ssl_context is not None:
+            listeners = [
+                trio.SSLListener(listener, ssl_context, https_compatible=True)
+                for listener in tcp_listeners
+            ]
         async with trio.open_nursery() as nursery:
             task_status.started(bound)
             await trio.serve_listeners(self._connection, listeners, handler_nursery=nursery)
 
-    async def _connection(self, stream: trio.SocketStream) -> None:
+    async def _connection(self, stream: trio.abc.Stream) -> None:
         self.stats.connections += 1
         buffer = b""
+        #: the first answer on a connection also waits for the TCP handshake's round trip
+        handshake = True
         try:
             while True:
                 while b"\r\n\r\n" not in buffer:
@@ -121,6 +150,8 @@ class MirrorServer:
                 self.stats.requests += 1
                 self.stats.methods[method] = self.stats.methods.get(method, 0) + 1
                 keep_alive = version == "HTTP/1.1" and headers.get("connection") != "close"
+                await self._round_trip(target, handshake)
+                handshake = False
                 keep_alive = await self._respond(stream, method, target, headers) and keep_alive
                 if not keep_alive:
                     return
@@ -130,7 +161,23 @@ class MirrorServer:
             with trio.move_on_after(1):
                 await stream.aclose()
 
-    async def _send(self, stream: trio.SocketStream, data: bytes, trickle: bool) -> None:
+    def site_latency(self, target: str) -> float:
+        """The modeled round trip of the mirror a request target names."""
+        name = unquote(target.split("?", 1)[0]).lstrip("/").partition("/")[0]
+        site = self.sites.get(name)
+        if site is None or site.latency is None:
+            return self.latency
+        return site.latency
+
+    async def _round_trip(self, target: str, handshake: bool) -> None:
+        """Wait as a request and its answer would on the network (nothing when 0)."""
+        if not self._modeled:
+            return
+        latency = self.site_latency(target)
+        if latency > 0:
+            await trio.sleep(latency * 2 if handshake else latency)
+
+    async def _send(self, stream: trio.abc.Stream, data: bytes, trickle: bool) -> None:
         if not trickle:
             await stream.send_all(data)
             return
@@ -139,7 +186,7 @@ class MirrorServer:
             await trio.sleep(1)
 
     async def _respond(
-        self, stream: trio.SocketStream, method: str, target: str, headers: dict[str, str]
+        self, stream: trio.abc.Stream, method: str, target: str, headers: dict[str, str]
     ) -> bool:
         """Answer one request; ``False`` when the connection must be closed."""
         path = unquote(target.split("?", 1)[0])
@@ -199,7 +246,7 @@ class MirrorServer:
 
     async def _simple(
         self,
-        stream: trio.SocketStream,
+        stream: trio.abc.Stream,
         method: str,
         status: int,
         body: bytes,
@@ -212,7 +259,7 @@ class MirrorServer:
         ).encode()
         await stream.send_all(head + (body if method == "GET" else b""))
 
-    async def _redirect(self, stream: trio.SocketStream, location: str) -> None:
+    async def _redirect(self, stream: trio.abc.Stream, location: str) -> None:
         head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
         await stream.send_all(head.encode())
 
@@ -232,13 +279,14 @@ def load_sites(path: Path) -> dict[str, MirrorSite]:
             root=Path(spec["root"]).resolve(),
             behaviour=Behaviour(spec.get("behaviour", "normal")),
             other_host=spec.get("other_host", "127.0.0.2:9"),
+            latency=spec["latency_ms"] / 1000 if spec.get("latency_ms") is not None else None,
         )
         for name, spec in raw.items()
     }
 
 
 async def _main(args: argparse.Namespace) -> None:
-    server = MirrorServer(load_sites(Path(args.mirrors)))
+    server = MirrorServer(load_sites(Path(args.mirrors)), latency=args.latency_ms / 1000)
     async with trio.open_nursery() as nursery:
         port = await nursery.start(server.serve, args.host, args.port)
         print(f"listening {port}", flush=True)
@@ -248,8 +296,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="simulated HTTP mirrors on loopback")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--mirrors", required=True, help="JSON file: name -> {root, behaviour}")
+    parser.add_argument(
+        "--mirrors", required=True, help="JSON file: name -> {root, behaviour, latency_ms}"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0,
+        help="delay every answer this long: a modeled network round trip (default 0)",
+    )
     args = parser.parse_args(argv)
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must not be negative")
     try:
         trio.run(_main, args)
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""The HTTP(S) crawl protocol, on httpx under trio.
+"""The HTTP(S) crawl protocol, on httpx's transport core (httpcore) under trio.
 
 For every directory of a host category, every file of the master's list is checked with a HEAD
 request (one keep-alive HTTP/1.1 connection per mirror, requests in sequence): ``404``/``410`` ->
@@ -17,6 +17,18 @@ Failures of the URL as a whole (it cannot be used, the engine tries the next one
 refused, DNS or TLS errors, an operation exceeding ``operation_timeout`` (a silent or trickling
 server), a body over ``max_body_bytes``, a redirect to another host, a redirect loop or chain
 longer than ``max_redirects``, a malformed response (a Content-Length the body does not match).
+
+Why httpcore and not ``httpx.AsyncClient``: the crawler sends tens of thousands of HEAD requests
+per mirror category, one after the other on one connection, and its CPU per request is what
+bounds a crawl (``docs/benchmarks/crawl.md``).  httpx's client layer (URL merging, cookies, auth
+and redirect machinery, header models) and its pooled transport (a connection pool per mirror,
+request/response model conversion on every request) cost about a third of that CPU, and the
+crawler needs none of it: redirects are followed here (same host only), headers are built once.
+So each mirror gets one :class:`httpcore.AsyncHTTP11Connection` -- httpx's own HTTP/1.1
+machinery (h11), one layer down, connected through httpcore's trio network backend -- and
+requests carry pre-parsed URLs and headers built once.  Not even httpcore's
+``AsyncHTTPConnection`` wrapper: its per-request lock costs a trio scheduling pass per request
+(~10% of the crawler's CPU), and the crawler never shares a connection between tasks.
 """
 
 from __future__ import annotations
@@ -26,12 +38,13 @@ import logging
 import secrets
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import attrs
+import httpcore
 import httpx
 import trio
 
@@ -42,62 +55,137 @@ from mmcore.crawl.protocol import (
     DirectoryExpectation,
     DirectoryVerdict,
     ExpectedFile,
-    join_url,
 )
 from mmcore.logs import kv
 
 PROBE_PREFIX = ".mirrormanager-probe-"
 _HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
-#: a mirror's requests go one after the other over one keep-alive connection
-_ONE_CONNECTION = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=30)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: characters left as they are in a request target built from a registered URL's path (an
+#: already percent-encoded path stays as it is; anything else, e.g. non-ASCII, is encoded)
+_PATH_SAFE = "/%:@!$&'()*+,;=~"
+#: what ends a URL's use, from the network layer (trio, httpcore, the OS)
+_NETWORK_ERRORS = (
+    trio.TooSlowError,
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ConnectionNotAvailable,
+    OSError,
+)
 
 
 class UrlFailure(Exception):
     """The URL cannot be used at all; the message is the reason recorded for the host."""
 
 
-@attrs.frozen
+@attrs.frozen(slots=True)
 class Answer:
+    """What a response's status line and headers say, as far as the crawler cares."""
+
     status: int
-    headers: httpx.Headers
+    #: the Content-Length header, as sent (``None`` when absent)
+    length: str | None
+    #: the Content-Type header, lowercased (``""`` when absent)
+    content_type: str
+    #: the Location header (``None`` when absent)
+    location: str | None
     url: str
 
 
+@attrs.frozen(slots=True)
+class Endpoint:
+    """Where requests of one origin go: the connection key and the headers sent to it.
+
+    Built once per registered URL (and per redirect target), shared by every request below it,
+    so no request re-parses a URL or rebuilds its headers.
+    """
+
+    origin: httpcore.Origin
+    #: the session's request headers plus ``Host``
+    headers: list[tuple[bytes, bytes]]
+
+    def target(self, url: str, path: str) -> Target:
+        """A request to ``path`` (percent-encoded, with its query if any) at this endpoint."""
+        origin = self.origin
+        return Target(
+            self,
+            httpcore.URL(
+                scheme=origin.scheme, host=origin.host, port=origin.port,
+                target=path.encode("ascii"),
+            ),
+            url,
+        )
+
+
+@attrs.frozen(slots=True)
+class Target:
+    """One URL to request, pre-parsed; ``text`` is the URL as shown in logs and reasons."""
+
+    endpoint: Endpoint
+    url: httpcore.URL
+    text: str
+
+
 def describe_error(exc: BaseException, url: str, limits: CrawlLimits) -> str:
-    """One line saying what went wrong with ``url``."""
-    if isinstance(exc, trio.TooSlowError | httpx.TimeoutException):
+    """One line saying what went wrong with ``url``, from the exception trio, httpcore or the
+    OS raised (httpcore wraps socket and TLS errors: the cause is looked for in the chain)."""
+    if isinstance(exc, httpcore.ConnectTimeout):
+        return f"timeout after {limits.connect_timeout:g}s connecting: {url}"
+    if isinstance(exc, trio.TooSlowError | httpcore.TimeoutException):
         return f"timeout after {limits.operation_timeout:g}s: {url}"
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError):
-        causes = list(_causes(exc))
-        for cause in causes:
-            if isinstance(cause, ssl.SSLError):
-                return f"TLS error: {cause.reason or cause}: {url}"
-            if isinstance(cause, socket.gaierror):
-                return f"DNS failure: {cause}: {url}"
-        text = next((str(c) for c in causes if str(c)), text)
-        lowered = text.lower()
-        if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-            return f"TLS error: {text}: {url}"
-        if "name or service" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
-            return f"DNS failure: {text}: {url}"
-        return f"connection failed: {text}: {url}"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, httpcore.ConnectError | ssl.SSLError | socket.gaierror):
+        return _describe_connect_error(exc, text, url)
+    if isinstance(exc, httpcore.RemoteProtocolError):
         return f"malformed response: {text}: {url}"
-    if isinstance(exc, httpx.HTTPError):
-        return f"{type(exc).__name__}: {text}: {url}"
+    if isinstance(exc, httpcore.ReadError | httpcore.WriteError):
+        cause = next((str(c) for c in _causes(exc) if str(c)), text)
+        return f"connection lost: {cause}: {url}"
+    if isinstance(exc, httpcore.UnsupportedProtocol):
+        return f"invalid URL: {text}: {url}"
     return f"{type(exc).__name__}: {text}: {url}"
 
 
-def _causes(exc: BaseException):
-    """``exc`` and the exceptions it was raised from, innermost last."""
+def _describe_connect_error(exc: BaseException, text: str, url: str) -> str:
+    """A failed connection: TLS, DNS, or the socket's own error (refused, unreachable)."""
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}: {url}"
+        if isinstance(cause, socket.gaierror):
+            return f"DNS failure: {cause}: {url}"
+    for cause in causes:
+        if isinstance(cause, OSError) and cause.errno and cause.strerror:
+            # the socket's own words: "Connection refused", "No route to host", ...
+            return f"connection failed: {cause.strerror}: {url}"
+    text = next((str(c) for c in causes if str(c)), text)
+    lowered = text.lower()
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+        return f"TLS error: {text}: {url}"
+    if "name or service" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
+        return f"DNS failure: {text}: {url}"
+    return f"connection failed: {text}: {url}"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it was raised from, innermost last; an exception group (trio
+    trying each address of a host) contributes its members."""
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 64:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        following = current.__cause__ or current.__context__
+        if following is not None:
+            pending.append(following)
 
 
 def same_host(original: str, target: str) -> bool:
@@ -110,97 +198,157 @@ def same_host(original: str, target: str) -> bool:
     return b.port is None or b.port == 443
 
 
+def _answer(response: httpcore.Response, url: str) -> Answer:
+    """The three headers the crawler reads, in one pass over the raw header list."""
+    length: str | None = None
+    content_type = ""
+    location: str | None = None
+    for name, value in response.headers:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            length = value.decode("latin-1")
+        elif lowered == b"content-type":
+            content_type = value.decode("latin-1").lower()
+        elif lowered == b"location":
+            location = value.decode("latin-1")
+    return Answer(response.status, length, content_type, location, url)
+
+
 class MirrorClient:
     """Requests to one mirror, one after the other over one keep-alive HTTP/1.1 connection.
 
-    Requests go straight to an :class:`httpx.AsyncHTTPTransport` (a pool of one connection),
-    with the headers and timeouts built once per crawl: the client layer above it (URL merging,
-    cookies, auth and redirect machinery, default headers) is not needed -- redirects are
-    followed here, on the same host only -- and cost about a quarter of the crawler's CPU per
-    request.
-    One transport per mirror rather than one shared pool: httpcore scans, and polls the socket
-    of, every pooled connection on every request, which at 100 mirrors at once was most of the
-    crawler's CPU time.
+    The connection is an :class:`httpcore.AsyncHTTP11Connection` (no pool): opened on the first
+    request, reused while the server keeps it open, replaced when it was closed -- by the
+    server (``Connection: close``, an idle timeout: checked before each request, as httpx's
+    pool does) or by us (a body not worth reading is not drained, the connection is dropped) --
+    or when a same-host redirect moves to another port or to https.
     """
 
-    def __init__(self, transport: httpx.AsyncHTTPTransport, session: HttpSession) -> None:
-        self.transport = transport
+    def __init__(self, session: HttpSession) -> None:
+        self.session = session
         self.limits = session.limits
-        self.headers = session.headers
         self.extensions = session.extensions
+        self._connection: httpcore.AsyncHTTP11Connection | None = None
 
-    async def head(self, url: str) -> Answer:
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.aclose()
+
+    async def head(self, url: str | Target) -> Answer:
         """HEAD ``url``, following redirects on the same host only."""
-        answer, _ = await self._exchange("HEAD", url)
+        answer, _ = await self._exchange(b"HEAD", url)
         return answer
 
     async def get_sha256(
-        self, url: str, wanted: Callable[[Answer], bool] | None = None
+        self, url: str | Target, wanted: Callable[[Answer], bool] | None = None
     ) -> tuple[Answer, str | None]:
         """GET ``url`` and hash its body, capped at ``max_body_bytes``: only for a 2xx answer
         whose headers ``wanted`` accepts (the body of any other is not read)."""
-        return await self._exchange("GET", url, wanted)
+        return await self._exchange(b"GET", url, wanted)
 
     async def _exchange(
-        self, method: str, url: str, wanted: Callable[[Answer], bool] | None = None
+        self, method: bytes, url: str | Target, wanted: Callable[[Answer], bool] | None = None
     ) -> tuple[Answer, str | None]:
         """One request and the same-host redirects it leads to: the final answer, and for a GET
         the sha256 of its body (``None`` when not read)."""
-        seen = {url}
-        current = url
-        for _hop in range(self.limits.max_redirects + 1):
-            try:
-                with trio.fail_after(self.limits.operation_timeout):
-                    answer, sha = await self._one(method, current, wanted)
-            except (trio.TooSlowError, httpx.HTTPError, OSError) as exc:
-                raise UrlFailure(describe_error(exc, current, self.limits)) from None
-            except httpx.InvalidURL as exc:  # a registered URL or a redirect httpx cannot use
-                raise UrlFailure(f"invalid URL: {exc}: {current}") from None
-            if answer.status not in _REDIRECTS:
+        target = url if isinstance(url, Target) else self.session.parse(url)
+        answer, sha = await self._bounded(method, target, wanted)
+        if answer.status not in _REDIRECTS or not answer.location:
+            return answer, sha
+        return await self._follow(method, target, answer, wanted)
+
+    async def _follow(
+        self,
+        method: bytes,
+        first: Target,
+        answer: Answer,
+        wanted: Callable[[Answer], bool] | None,
+    ) -> tuple[Answer, str | None]:
+        """Follow ``answer``'s redirect and the ones after it, on the same host only."""
+        current = first.text
+        seen = {current}
+        for _hop in range(self.limits.max_redirects):
+            following = urljoin(current, answer.location or "")
+            if not same_host(current, following):
+                raise UrlFailure(f"redirect to another host: {current} -> {following}")
+            if following in seen:
+                raise UrlFailure(f"redirect loop: {current} -> {following}")
+            seen.add(following)
+            current = following
+            answer, sha = await self._bounded(method, self.session.parse(current), wanted)
+            if answer.status not in _REDIRECTS or not answer.location:
                 return answer, sha
-            location = answer.headers.get("location")
-            if not location:
-                return answer, sha
-            target = urljoin(current, location)
-            if not same_host(current, target):
-                raise UrlFailure(f"redirect to another host: {current} -> {target}")
-            if target in seen:
-                raise UrlFailure(f"redirect loop: {current} -> {target}")
-            seen.add(target)
-            current = target
-        raise UrlFailure(f"more than {self.limits.max_redirects} redirects from {url}")
+        raise UrlFailure(f"more than {self.limits.max_redirects} redirects from {first.text}")
+
+    async def _bounded(
+        self, method: bytes, target: Target, wanted: Callable[[Answer], bool] | None
+    ) -> tuple[Answer, str | None]:
+        """One request within ``operation_timeout`` (the transport's own timeouts bound each
+        connect, read and write; this bounds them together: a trickling server is cut off);
+        network errors become a :class:`UrlFailure` with a readable reason."""
+        try:
+            with trio.fail_after(self.limits.operation_timeout):
+                return await self._one(method, target, wanted)
+        except _NETWORK_ERRORS as exc:
+            raise UrlFailure(describe_error(exc, target.text, self.limits)) from None
+
+    async def _connection_for(self, endpoint: Endpoint) -> httpcore.AsyncHTTP11Connection:
+        """The open connection when it can carry a request to ``endpoint``, else a new one (the
+        old one closed)."""
+        connection = self._connection
+        if (
+            connection is not None
+            and connection.can_handle_request(endpoint.origin)
+            and not connection.is_closed()
+            and not connection.has_expired()
+        ):
+            return connection
+        await self.aclose()
+        self._connection = await self.session.connect(endpoint)
+        return self._connection
 
     async def _one(
-        self, method: str, url: str, wanted: Callable[[Answer], bool] | None
+        self, method: bytes, target: Target, wanted: Callable[[Answer], bool] | None
     ) -> tuple[Answer, str | None]:
-        request = httpx.Request(method, url, headers=self.headers, extensions=self.extensions)
-        response = await self.transport.handle_async_request(request)
-        # the body is read from the transport's stream as it arrives on the wire: no content
-        # decoding (Accept-Encoding is identity), no re-chunking
-        body = response.stream
-        assert isinstance(body, httpx.AsyncByteStream)
+        connection = await self._connection_for(target.endpoint)
+        request = httpcore.Request(
+            method, target.url, headers=target.endpoint.headers, extensions=self.extensions
+        )
+        response = await connection.handle_async_request(request)
+        # httpcore's HTTP/1.1 body stream: iterating reads the body off the wire as it comes,
+        # closing it frees the connection (all read) or drops it (not all read)
+        stream: Any = response.stream
         try:
-            answer = Answer(response.status_code, response.headers, url)
-            if method == "HEAD":
-                # no body: reading the end of the message frees the connection
-                async for _chunk in body:
+            answer = _answer(response, target.text)
+            if method == b"HEAD" or answer.length == "0":
+                # no body (a HEAD, an empty redirect): reading the end of the message frees the
+                # connection for the next request
+                async for _chunk in stream:
                     pass
-                return answer, None
+                if method == b"HEAD":
+                    return answer, None
             if not 200 <= answer.status < 300 or (wanted is not None and not wanted(answer)):
                 # a body not worth reading (an error page, a file of the wrong size): closing
-                # the response drops the connection
+                # the response unread drops the connection
                 return answer, None
-            hasher = hashlib.sha256()
-            received = 0
-            cap = self.limits.max_body_bytes
-            async for chunk in body:
+            return answer, await self._sha256(stream, target.text)
+        finally:
+            await stream.aclose()
+
+    async def _sha256(self, stream: Any, url: str) -> str:
+        """sha256 of the body as it arrives, capped at ``max_body_bytes``."""
+        hasher = hashlib.sha256()
+        received = 0
+        cap = self.limits.max_body_bytes
+        # aclosing: leaving the loop early (the cap) closes the stream's generator at once
+        async with aclosing(stream.__aiter__()) as chunks:
+            async for chunk in chunks:
                 received += len(chunk)
                 if received > cap:
                     raise UrlFailure(f"body larger than {cap} bytes: {url}")
                 hasher.update(chunk)
-            return answer, hasher.hexdigest()
-        finally:
-            await body.aclose()
+        return hasher.hexdigest()
 
 
 class HttpSession:
@@ -210,24 +358,80 @@ class HttpSession:
         self,
         limits: CrawlLimits,
         *,
-        timeout: httpx.Timeout,
-        headers: httpx.Headers,
+        timeouts: dict[str, float],
+        headers: list[tuple[bytes, bytes]],
         ssl_context: ssl.SSLContext,
     ) -> None:
         self.limits = limits
+        #: request headers without ``Host`` (added per endpoint)
         self.headers = headers
         #: per-request options of the transport: connect / read / write timeouts
-        self.extensions = {"timeout": timeout.as_dict()}
+        self.extensions = {"timeout": timeouts}
         self.ssl_context = ssl_context
+        self.network_backend = httpcore.TrioBackend()
+
+    def endpoint(self, scheme: str, host: str, port: int | None) -> Endpoint:
+        """The endpoint of ``scheme://host:port`` with its ``Host`` header."""
+        default = _DEFAULT_PORTS[scheme]
+        host_bytes = host.encode("idna") if not host.isascii() else host.encode("ascii")
+        shown = f"[{host}]" if ":" in host else host
+        host_header = shown if port in (None, default) else f"{shown}:{port}"
+        return Endpoint(
+            httpcore.Origin(scheme.encode("ascii"), host_bytes, port or default),
+            [(b"Host", host_header.encode("idna" if not host.isascii() else "ascii")),
+             *self.headers],
+        )
+
+    def parse(self, url: str) -> Target:
+        """``url`` as a request target (raises :class:`UrlFailure` for one that cannot be
+        requested)."""
+        endpoint, path = self.split(url)
+        return endpoint.target(url, path)
+
+    def split(self, url: str) -> tuple[Endpoint, str]:
+        """The endpoint of ``url`` and its request path (percent-encoded, with the query)."""
+        try:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            host = parts.hostname
+            port = parts.port
+            if scheme not in _DEFAULT_PORTS or not host:
+                raise ValueError("not an http(s) URL with a host")
+            path = quote(parts.path or "/", safe=_PATH_SAFE)
+            if parts.query:
+                path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
+            return self.endpoint(scheme, host, port), path
+        except (ValueError, UnicodeError) as exc:
+            raise UrlFailure(f"invalid URL: {exc}: {url}") from None
+
+    async def connect(self, endpoint: Endpoint) -> httpcore.AsyncHTTP11Connection:
+        """A new HTTP/1.1 connection to ``endpoint``: TCP, then TLS for https (verified with the
+        session's context), each within ``connect_timeout``; httpcore's network layer raises
+        its ``ConnectError``/``ConnectTimeout`` with the socket or TLS error as the cause."""
+        origin = endpoint.origin
+        host = origin.host.decode("ascii")
+        timeout = self.limits.connect_timeout
+        stream = await self.network_backend.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            plain = stream
+            try:
+                stream = await plain.start_tls(
+                    self.ssl_context, server_hostname=host, timeout=timeout
+                )
+            except BaseException:  # a failed or cancelled handshake: the socket is ours
+                with trio.CancelScope(shield=True):
+                    await plain.aclose()
+                raise
+        return httpcore.AsyncHTTP11Connection(origin, stream)
 
     @asynccontextmanager
     async def mirror(self) -> AsyncIterator[MirrorClient]:
         """A client with one keep-alive connection, closed when the mirror is done."""
-        transport = httpx.AsyncHTTPTransport(
-            verify=self.ssl_context, limits=_ONE_CONNECTION, trust_env=False, retries=0
-        )
-        async with transport:
-            yield MirrorClient(transport, self)
+        client = MirrorClient(self)
+        try:
+            yield client
+        finally:
+            await client.aclose()
 
     # -- the protocol ---------------------------------------------------------------------------
 
@@ -240,10 +444,12 @@ class HttpSession:
         counter = _Counter()
         verdicts: list[DirectoryVerdict] = []
         try:
+            endpoint, base_path = self.split(base_url)
+            base = _Base(endpoint, base_url.rstrip("/"), base_path.rstrip("/"))
             async with self.mirror() as client:
-                await self._probe(client, base_url, counter, log)
+                await self._probe(client, base, counter, log)
                 for directory in directories:
-                    verdict = await self._check_directory(client, base_url, directory, counter)
+                    verdict = await self._check_directory(client, base, directory, counter)
                     if verdict.up2date is not True:
                         log.info(
                             kv(event="directory", path=directory.path or ".",
@@ -256,34 +462,36 @@ class HttpSession:
         return CategoryCheck(tuple(verdicts), None, counter.value)
 
     async def _probe(
-        self, client: MirrorClient, base_url: str, counter: _Counter, log: logging.LoggerAdapter
+        self, client: MirrorClient, base: _Base, counter: _Counter, log: logging.LoggerAdapter
     ) -> None:
-        url = join_url(base_url, PROBE_PREFIX + secrets.token_hex(6))
+        target = base.below(PROBE_PREFIX + secrets.token_hex(6))
         counter.value += 1
-        answer = await client.head(url)
+        answer = await client.head(target)
         if 200 <= answer.status < 300:
-            raise UrlFailure(f"answers {answer.status} for a file that does not exist: {url}")
-        log.debug(kv(event="probe", url=url, status=answer.status))
+            raise UrlFailure(
+                f"answers {answer.status} for a file that does not exist: {target.text}"
+            )
+        log.debug(kv(event="probe", url=target.text, status=answer.status))
 
     async def _check_directory(
         self,
         client: MirrorClient,
-        base_url: str,
+        base: _Base,
         directory: DirectoryExpectation,
         counter: _Counter,
     ) -> DirectoryVerdict:
         dir_id = directory.directory_id
-        directory_url = join_url(base_url, quote(directory.path))
+        directory_path = quote(directory.path.strip("/"))
         if not directory.files:
             # nothing to compare: the directory only has to exist (an index page, or a 403
             # where listings are off, both count)
             counter.value += 1
-            answer = await client.head(directory_url + "/")
+            answer = await client.head(base.below(directory_path, "/"))
             if answer.status in (404, 410):
                 return DirectoryVerdict(dir_id, False, f"HTTP {answer.status} for the directory")
             return DirectoryVerdict(dir_id, True)
         for expected in directory.files:
-            url = directory_url + "/" + quote(expected.name)
+            target = base.below(directory_path, "/" + quote(expected.name))
             counter.value += 1
             sha: str | None = None
             digest = expected.name == REPOMD_NAME and bool(directory.repomd_sha256)
@@ -291,10 +499,10 @@ class HttpSession:
                 # one GET answers both questions: the headers are judged as a HEAD's, and
                 # only when they pass is the body read and hashed
                 answer, sha = await client.get_sha256(
-                    url, lambda got: _file_problem(directory, expected, got) is None
+                    target, lambda got: _file_problem(directory, expected, got) is None
                 )
             else:
-                answer = await client.head(url)
+                answer = await client.head(target)
             problem = _file_problem(directory, expected, answer)
             if problem is not None:
                 return problem
@@ -314,6 +522,24 @@ class HttpSession:
         return sha
 
 
+@attrs.frozen(slots=True)
+class _Base:
+    """A registered base URL, parsed once per check; request targets below it are built by
+    joining strings (the relative parts are percent-encoded by the caller)."""
+
+    endpoint: Endpoint
+    #: the URL as registered, without trailing slash (for logs and reasons)
+    url: str
+    #: its request path, percent-encoded, without trailing slash
+    path: str
+
+    def below(self, relative: str, suffix: str = "") -> Target:
+        """The target ``base/relative + suffix`` (``relative`` without slashes at its ends,
+        possibly empty: then ``base + suffix``)."""
+        tail = ("/" + relative if relative else "") + suffix
+        return self.endpoint.target(self.url + tail, self.path + tail)
+
+
 def _file_problem(
     directory: DirectoryExpectation, expected: ExpectedFile, answer: Answer
 ) -> DirectoryVerdict | None:
@@ -329,7 +555,7 @@ def _file_problem(
         )
     if not 200 <= status < 300:
         return DirectoryVerdict(dir_id, None, f"HTTP {status} for {expected.name}")
-    length = answer.headers.get("content-length")
+    length = answer.length
     if length is not None and expected.size is not None:
         try:
             claimed = int(length)
@@ -339,8 +565,7 @@ def _file_problem(
             return DirectoryVerdict(
                 dir_id, False, f"{expected.name} has size {claimed}, master has {expected.size}"
             )
-    content_type = answer.headers.get("content-type", "")
-    if content_type.startswith("text/html") and not expected.name.endswith(_HTML_SUFFIXES):
+    if answer.content_type.startswith("text/html") and not expected.name.endswith(_HTML_SUFFIXES):
         return DirectoryVerdict(dir_id, False, f"HTML page instead of {expected.name}")
     return None
 
@@ -363,23 +588,29 @@ class HttpProtocol:
 
     @asynccontextmanager
     async def session(self, limits: CrawlLimits) -> AsyncIterator[HttpSession]:
-        # httpx logs every request at INFO: thousands of lines per mirror; the host logs say
-        # what matters
-        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+        # httpcore logs every step of every request at DEBUG: thousands of lines per mirror;
+        # the host logs say what matters
+        for name in ("httpx", "httpcore"):
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logging.WARNING, logger.level))
+        # built once: loading the CA bundle costs milliseconds (httpx's own defaults: the
+        # certifi bundle, hostname checks, TLS >= 1.2); HTTP/1.1 only
+        ssl_context = httpx.create_ssl_context(verify=self.verify, trust_env=False)
+        ssl_context.set_alpn_protocols(["http/1.1"])
         yield HttpSession(
             limits,
-            timeout=httpx.Timeout(
-                limits.operation_timeout,
-                connect=limits.connect_timeout,
-                pool=limits.operation_timeout,
-            ),
-            headers=httpx.Headers({
-                "User-Agent": limits.user_agent,
-                "Accept": "*/*",
+            timeouts={
+                "connect": limits.connect_timeout,
+                "read": limits.operation_timeout,
+                "write": limits.operation_timeout,
+                "pool": limits.operation_timeout,
+            },
+            headers=[
+                (b"User-Agent", limits.user_agent.encode("ascii", "replace")),
+                (b"Accept", b"*/*"),
                 # sizes and checksums are of the files as stored, never of a compressed copy
-                "Accept-Encoding": "identity",
-                "Pragma": "no-cache",
-            }),
-            # built once: loading the CA bundle costs milliseconds
-            ssl_context=httpx.create_ssl_context(verify=self.verify, trust_env=False),
+                (b"Accept-Encoding", b"identity"),
+                (b"Pragma", b"no-cache"),
+            ],
+            ssl_context=ssl_context,
         )
