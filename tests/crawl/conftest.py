@@ -216,3 +216,17 @@ async def stalling_proxy(
     listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
     task_status.started(listeners[0].socket.getsockname()[1])
     await trio.serve_listeners(handle, listeners)
+
+
+@pytest.fixture(scope="session")
+def localhost_cert(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate valid for 127.0.0.1 (subjectAltName), and its key."""
+    work = tmp_path_factory.mktemp("tls-san")
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=30,
+    )
+    return cert, key

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
-from pathlib import Path
 
 import pytest
 import trio
@@ -143,20 +141,8 @@ async def test_dns_failure(trees, limits, host_log):
     assert result.failure is not None and "DNS failure" in result.failure
 
 
-@pytest.fixture(scope="session")
-def self_signed(tmp_path_factory) -> tuple[Path, Path]:
-    work = tmp_path_factory.mktemp("tls")
-    cert, key = work / "cert.pem", work / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-         "-days", "1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=30,
-    )
-    return cert, key
-
-
-async def test_tls_error(nursery, trees, limits, host_log, self_signed, http_mirrors):
-    cert, key = self_signed
+async def test_tls_error(nursery, trees, limits, host_log, localhost_cert, http_mirrors):
+    cert, key = localhost_cert
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     listeners = await trio.open_ssl_over_tcp_listeners(0, context, host="127.0.0.1")

@@ -8,7 +8,6 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpcore
 import pytest
@@ -153,20 +152,6 @@ def test_describe_error_names_httpcore_failures():
 
 
 # -- TLS with verification -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def localhost_cert(tmp_path_factory) -> tuple[Path, Path]:
-    """A self-signed certificate valid for 127.0.0.1 (subjectAltName), and its key."""
-    work = tmp_path_factory.mktemp("tls-san")
-    cert, key = work / "cert.pem", work / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=30,
-    )
-    return cert, key
 
 
 async def test_https_mirror_checked_with_verification(
