@@ -28,6 +28,9 @@ class CrawlerConfig:
 
     #: hosts crawled at once
     concurrency: int = 50
+    #: crawler processes; more than 1 splits the selected hosts into that many slices (as
+    #: ``--fraction i:N``), one child process each, with ``concurrency`` shared among them
+    processes: int = 1
     #: seconds one host may take in total (all its categories); then it is cut off and counted
     #: as a failure (its directories are marked not up to date)
     host_timeout: float = 900.0

@@ -29,6 +29,7 @@ import attrs
 import trio
 
 from mmcore.crawl.hostlog import HostLog
+from mmcore.crawl.slices import HostRange
 from mmcore.crawl.protocol import (
     CrawlLimits,
     CrawlProtocol,
@@ -58,6 +59,8 @@ DIRECTORY_PAGE = 2000
 @attrs.frozen
 class CrawlOptions:
     selection: CrawlSelection = CrawlSelection()
+    #: ``--startid``/``--stopid``/``--fraction``: the part of the selected hosts crawled
+    host_range: HostRange = HostRange()
     #: continent codes to crawl; ``^XX`` excludes one (MirrorManager2's ``--continent``)
     continents: tuple[str, ...] = ()
     concurrency: int = 50
@@ -260,6 +263,8 @@ class Crawler:
 
     async def run(self) -> CrawlSummary:
         hosts = await run_db(self.store, self.store.select_crawl_hosts, self.options.selection)
+        if not self.options.host_range.everything:
+            hosts = self.options.host_range.select(hosts)
         continents = ContinentFilter(
             self.options.continents,
             await run_db(self.store, self.store.continent_overrides)

@@ -3,7 +3,6 @@ propagation classification."""
 
 from __future__ import annotations
 
-import io
 import time
 
 import sqlalchemy as sa
@@ -19,24 +18,10 @@ from crawl_trees import UPDATES, expected_hcds
 from mirrormanager_pg_store import schema as t
 from mirrormanager_pg_store.store import SqlStore
 
-from mmcore.cli import main
+from crawl_cli import crawl_config, run_cli
 from mmcore.crawl.propagation import DAY, classify
 
 
-def _config(tmp_path, store_url: str) -> str:
-    path = tmp_path / "mm.toml"
-    path.write_text(
-        f'[database]\nurl = "{store_url}"\n[paths]\ndata_dir = "{tmp_path / "var"}"\n'
-        "[crawler]\noperation_timeout = 3.0\nconnect_timeout = 2.0\nauto_disable = 2\n"
-    )
-    return str(path)
-
-
-async def _main(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    # the command runs its own trio loop: run it in a thread, as a user's shell would
-    code = await trio.to_thread.run_sync(lambda: main(argv, out=out, err=err))
-    return code, out.getvalue(), err.getvalue()
 
 
 async def test_crawl_command(tmp_path, store_url, trees, http_mirrors):
@@ -46,21 +31,21 @@ async def test_crawl_command(tmp_path, store_url, trees, http_mirrors):
         MirrorSpec("stale.example", (http_mirrors.url("stale"),)),
         MirrorSpec("full.example", (http_mirrors.url("full"),)),
     ])
-    config = _config(tmp_path, store_url)
+    config = crawl_config(tmp_path, store_url, auto_disable=2)
 
-    code, out, err = await _main(["--config", config, "crawl", "--dry-run", "--concurrency", "2"])
+    code, out, err = await run_cli(["--config", config, "crawl", "--dry-run", "--concurrency", "2"])
     assert code == 0, err
     assert "crawled 2 hosts" in out and "dry run" in out
     assert set(hcd_state(store, ids["stale.example"]).values()) == {True}
 
-    code, out, err = await _main(["--config", config, "crawl", "--host", str(ids["stale.example"])])
+    code, out, err = await run_cli(["--config", config, "crawl", "--host", str(ids["stale.example"])])
     assert code == 0, err
     assert "crawled 1 hosts" in out and "stale.example" in out and "3 not" in out
     assert hcd_state(store, ids["stale.example"]) == expected_hcds("stale", trees.directories, True)
     assert (tmp_path / "var" / "crawler" / f"{ids['stale.example']}.log").exists()
     assert "crawl: 1/1 hosts done" in err
 
-    code, _, err = await _main(["--config", config, "crawl", "--continent", "XX"])
+    code, _, err = await run_cli(["--config", config, "crawl", "--continent", "XX"])
     assert code == 2 and "unknown continent" in err
     store.close()
 
@@ -82,8 +67,8 @@ async def test_propagation_command(tmp_path, store_url, trees, http_mirrors):
     newest = int(time.time()) - 3600
     add_file_detail(store, repodata.directory_id, hashlib.sha256(stale_repomd.read_bytes()).hexdigest(),
                     newest - DAY - DAY // 2)
-    config = _config(tmp_path, store_url)
-    code, out, err = await _main(["--config", config, "crawl", "propagation"])
+    config = crawl_config(tmp_path, store_url, auto_disable=2)
+    code, out, err = await run_cli(["--config", config, "crawl", "propagation"])
     assert code == 0, err
     assert "updates-released-f40: same day 1, one day 1, two days 0, older 0, no info 1" in out
     with store.engine.connect() as conn:

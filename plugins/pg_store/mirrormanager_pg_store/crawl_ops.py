@@ -184,6 +184,13 @@ class CrawlOpsMixin:
     def record_host_crawl(self, record: HostCrawlRecord) -> HostRecordOutcome:
         h = t.host
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # several crawler processes (``crawl --processes``) write at once: take SQLite's
+                # write lock with the transaction's first statement, where the busy timeout
+                # waits for it; a read first would make the later write fail at once
+                # ("database is locked") whenever another process committed in between
+                conn.execute(sa.update(h).where(h.c.id == record.host_id)
+                             .values(crawl_failures=h.c.crawl_failures))
             current = conn.execute(
                 sa.select(h.c.crawl_failures, h.c.user_active).where(h.c.id == record.host_id)
             ).one_or_none()
