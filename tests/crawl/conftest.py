@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import select
 import shutil
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import attrs
 import pytest
 import trio
 
+from crawl_servers import read_port, stop_process
 from crawl_trees import build_master, build_mirror, expectations
 from mmcore.crawl.mirrorserver import Behaviour, MirrorServer, MirrorSite
 from mmcore.crawl.protocol import CrawlLimits, DirectoryExpectation
@@ -90,31 +90,6 @@ async def http_mirrors(nursery: trio.Nursery, trees: Trees) -> HttpMirrors:
 # -- FTP ---------------------------------------------------------------------------------------
 
 
-def _read_port(process: subprocess.Popen[str], timeout: float = 15) -> int:
-    """The port a server subprocess announces with ``listening PORT`` on stdout."""
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while (remaining := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([process.stdout], [], [], remaining)
-        if not ready:
-            break
-        line = process.stdout.readline()
-        if line.startswith("listening "):
-            return int(line.split()[1])
-        if not line and process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-    raise TimeoutError("server did not start")
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 @attrs.frozen
 class FtpMirrors:
     port: int
@@ -136,9 +111,9 @@ def ftp_mirrors(trees: Trees, tmp_path_factory: pytest.TempPathFactory) -> Itera
         text=True,
     )
     try:
-        yield FtpMirrors(_read_port(process))
+        yield FtpMirrors(read_port(process))
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 # -- rsync -------------------------------------------------------------------------------------
@@ -170,52 +145,13 @@ def rsync_mirrors(trees: Trees, tmp_path_factory: pytest.TempPathFactory) -> Ite
             break
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
-                _stop(process)
+                stop_process(process)
                 raise RuntimeError("rsync daemon did not start") from None
             time.sleep(0.05)
     try:
         yield RsyncMirrors(port)
     finally:
-        _stop(process)
-
-
-async def stalling_proxy(
-    target_port: int,
-    pass_bytes: int,
-    *,
-    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """A TCP proxy to ``127.0.0.1:target_port`` that forwards the first ``pass_bytes`` of the
-    server's answer and then stalls forever: a server hanging mid-listing."""
-
-    async def handle(client: trio.SocketStream) -> None:
-        server = await trio.open_tcp_stream("127.0.0.1", target_port)
-
-        async def upstream() -> None:
-            while data := await client.receive_some(65536):
-                await server.send_all(data)
-
-        async def downstream() -> None:
-            sent = 0
-            while data := await server.receive_some(65536):
-                room = pass_bytes - sent
-                if room <= 0:
-                    await trio.sleep_forever()
-                await client.send_all(data[:room])
-                sent += min(room, len(data))
-
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(upstream)
-                nursery.start_soon(downstream)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        finally:
-            await server.aclose()
-
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    task_status.started(listeners[0].socket.getsockname()[1])
-    await trio.serve_listeners(handle, listeners)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pluggy
 import pytest
 import sqlalchemy as sa
 import trio
-from conftest import stalling_proxy
+from crawl_servers import stalling_proxy
 from mirrormanager_pg_store.store import SqlStore
 from crawl_db import MirrorSpec, hcd_state, host_row, populate
 from crawl_trees import expected_hcds

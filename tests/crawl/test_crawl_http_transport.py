@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import httpcore
 import pytest
 import trio
-from conftest import _read_port, _stop
+from crawl_servers import read_port, stop_process
 from crawl_trees import UPDATES, expected_verdicts
 from mirrormanager_http.protocol import HttpProtocol, describe_error
 
@@ -255,7 +255,7 @@ async def test_latency_option_of_the_standalone_server(trees, limits, tmp_path):
         stdout=subprocess.PIPE, text=True,
     )
     try:
-        port = await trio.to_thread.run_sync(_read_port, process)
+        port = await trio.to_thread.run_sync(read_port, process)
         async with HttpProtocol().session(limits) as session, session.mirror() as client:
             start = trio.current_time()
             await client.head(f"http://127.0.0.1:{port}/full/fedora/linux/README")
@@ -264,6 +264,6 @@ async def test_latency_option_of_the_standalone_server(trees, limits, tmp_path):
             await client.head(f"http://127.0.0.1:{port}/full/fedora/linux/README")
             second = trio.current_time() - start
     finally:
-        _stop(process)
+        stop_process(process)
     assert 0.3 <= first < 2.3  # handshake + request
     assert 0.15 <= second < 2.15

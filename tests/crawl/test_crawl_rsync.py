@@ -6,8 +6,9 @@ import socket
 from functools import partial
 
 import pytest
+import psutil
 import trio
-from conftest import stalling_proxy
+from crawl_servers import stalling_proxy
 from crawl_trees import expected_verdicts
 from mirrormanager_rsync.protocol import RsyncProtocol
 
@@ -58,8 +59,22 @@ async def test_server_hanging_mid_listing_is_cut_off(nursery, rsync_mirrors, tre
 
 async def test_listing_byte_cap(rsync_mirrors, trees, host_log):
     limits = CrawlLimits(max_listing_bytes=200, operation_timeout=5, listing_timeout=5)
+    start = trio.current_time()
     result = await check(limits, rsync_mirrors.url("full"), trees, host_log)
     assert result.failure is not None and "larger than 200 bytes" in result.failure
+    # rsync forks: the whole process group is killed at once, nothing keeps listing (a child
+    # left behind used to hold the pipes open for seconds)
+    assert trio.current_time() - start < 2
+    assert not _listing_processes(rsync_mirrors.url("full"))
+
+
+def _listing_processes(url: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "--list-only" in cmdline and any(url in arg for arg in cmdline):
+            found.append(process)
+    return found
 
 
 async def test_cancellation_kills_rsync(nursery, rsync_mirrors, trees, host_log):

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from mirrormanager_rsync.listing import EntryType, parse_line
+from mirrormanager_rsync.process import NEW_GROUP, kill_group
 from mmcore.crawl.protocol import (
     CategoryCheck,
     CrawlLimits,
@@ -128,7 +129,7 @@ class RsyncSession:
         env = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
         process = await trio.lowlevel.open_process(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env,
+            env=env, **NEW_GROUP,
         )
         stderr = bytearray()
         failure: ListingFailure | None = None
@@ -140,11 +141,12 @@ class RsyncSession:
                 except ListingFailure as exc:
                     # errors as values across the nursery (which would wrap them in a group)
                     failure = exc
-                    process.kill()
+                    kill_group(process)
+                    nursery.cancel_scope.cancel()  # its last words are not needed
             code = await process.wait()
         finally:
             if process.returncode is None:
-                process.kill()
+                kill_group(process)
                 with trio.CancelScope(shield=True):
                     with trio.move_on_after(5):
                         await process.wait()

@@ -27,6 +27,7 @@ import attrs
 import trio
 
 from mirrormanager_rsync.listing import EntryType, parse_listing
+from mirrormanager_rsync.process import NEW_GROUP, deliver_kill_group
 from mmcore.logs import kv
 from mmcore.scan.listing import Kind, ListingOrderError, group_listing
 from mmcore.scan.source import (
@@ -86,6 +87,7 @@ async def run_rsync(args: Sequence[str], *, stdout: int | object, timeout: float
         result = await trio.run_process(
             list(args), stdout=stdout, capture_stderr=True, check=False,
             env=rsync_environment(), stdin=subprocess.DEVNULL,
+            deliver_cancel=deliver_kill_group, **NEW_GROUP,
         )
     if scope.cancelled_caught:
         raise SourceError(f"{what}: rsync did not finish within {timeout:g}s (killed)")
