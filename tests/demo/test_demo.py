@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ import pytest
 MIRRORMANAGER = Path(sys.executable).with_name("mirrormanager")
 ENDPOINT = re.compile(r"^(ui|mirrorlist|metalink): (http://\S+)$")
 EXPECTED_REPOSITORIES = {"epel-9", "fedora-40", "updates-released-f40"}
+from system_tools import needs_aria2c
 
 
 def read_endpoints(process: subprocess.Popen[str], deadline: float) -> tuple[dict, list[str]]:
@@ -59,7 +59,7 @@ def port_accepts(url: str) -> bool:
         return sock.connect_ex((parts.hostname, parts.port)) == 0
 
 
-@pytest.mark.skipif(shutil.which("aria2c") is None, reason="aria2c is not installed")
+@needs_aria2c
 def test_demo_end_to_end(tmp_path):
     workdir = tmp_path / "demo"
     process = subprocess.Popen(

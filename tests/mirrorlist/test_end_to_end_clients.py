@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from e2e_data import (
     write_side_files,
     yum_repo,
 )
+from system_tools import needs, needs_aria2c, needs_command
 
 from mirrormanager_mirrorlist.httpserver import HttpLimits
 from mirrormanager_mirrorlist.server import ServerSettings, Started, run_server
@@ -231,8 +231,6 @@ async def serve_loopback_world(store, tmp_path: Path, mirrors: Mirrors,
     return Served(metalink, started), stop
 
 
-needs_aria2c = pytest.mark.skipif(shutil.which("aria2c") is None,
-                                  reason="aria2c is not installed (Debian package aria2)")
 
 
 def _has_librepo() -> bool:
@@ -243,11 +241,9 @@ def _has_librepo() -> bool:
     return probe.returncode == 0
 
 
-needs_librepo = pytest.mark.skipif(
-    not _has_librepo(),
-    reason=f"{SYSTEM_PYTHON} cannot import librepo (Debian package python3-librepo)")
-needs_dnf = pytest.mark.skipif(shutil.which("dnf") is None,
-                               reason="dnf is not installed (Debian package dnf)")
+needs_librepo = needs(
+    _has_librepo(), f"{SYSTEM_PYTHON} cannot import librepo (Debian package python3-librepo)")
+needs_dnf = needs_command("dnf", "dnf")
 
 
 async def _aria2c(url: str, out: Path) -> trio.Process:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import httpx
 import pytest
 import trio
 from listserver_data import CACHE_TIME, OS, SUB, world, write_inputs
+from system_tools import needs_aria2c
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.builder import CacheBuilder
@@ -281,7 +281,7 @@ async def test_workers_share_a_port_and_reload_on_sighup(tmp_path: Path) -> None
             await process.wait()
 
 
-@pytest.mark.skipif(shutil.which("aria2c") is None, reason="aria2c is not installed")
+@needs_aria2c
 async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery: trio.Nursery) -> None:
     # a mirror: a real file tree served over HTTP on 127.0.0.1
     tree = tmp_path / "mirror"
@@ -332,7 +332,7 @@ async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery:
         await mirror.wait()
 
 
-@pytest.mark.skipif(shutil.which("aria2c") is None, reason="aria2c is not installed")
+@needs_aria2c
 async def test_aria2c_rejects_a_wrong_hash(tmp_path: Path, nursery: trio.Nursery) -> None:
     """The hash in the metalink is really checked: a wrong one makes aria2c fail."""
     tree = tmp_path / "mirror" / "pub" / SUB / "repodata"

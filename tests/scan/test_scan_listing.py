@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mirrormanager_rsync.listing import EntryType, parse_line, parse_listing
+from system_tools import needs_rsync
 
 
 def test_parses_the_three_kinds_of_entries() -> None:
@@ -63,7 +64,7 @@ def test_escaped_names_are_decoded() -> None:
     assert entry is not None and entry.path == "café"
 
 
-@pytest.mark.skipif(not Path("/usr/bin/rsync").exists(), reason="rsync not installed")
+@needs_rsync
 def test_real_rsync_output_round_trips(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     (root / "a" / "b").mkdir(parents=True)

@@ -13,8 +13,9 @@ from mmcore.mastertree import MasterTree, write_fullfiletimelist
 from rsyncd import rsync_daemon
 from mirrormanager_pg_store.store import SqlStore
 from scan_helpers import dump, masters, scan
+from system_tools import needs_rsync
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/rsync").exists(), reason="needs rsync")
+pytestmark = needs_rsync
 
 
 def _write_lists(tree: MasterTree) -> None:
