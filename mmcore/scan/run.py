@@ -203,12 +203,21 @@ async def _scan_one(
         entry = known.get(path)
         return None if entry is None else entry.ctime
 
+    offered: dict[str, tuple[str, ...]] | None = None
+
+    def known_subdirs(path: str) -> tuple[str, ...] | None:
+        # only a source that lists directories one by one asks: built on its first question
+        nonlocal offered
+        if offered is None:
+            offered = stored_subdirs(snapshot)
+        return offered.get(path)
+
     request = SourceRequest(
         master=master,
         local_root=master.resolved_path(config.prefix) or None,
         excludes=excludes,
         known_ctime=known_ctime,
-        known_subdirs=stored_subdirs(snapshot).get,
+        known_subdirs=known_subdirs,
         force=force,
         batch_size=config.batch_size,
     )

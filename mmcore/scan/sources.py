@@ -84,7 +84,8 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
     while pending:
         rel, ctime, readable = pending.pop()
         full = os.path.join(root, rel) if rel else root
-        known_subdirs = request.known_subdirs(rel) if request.unchanged(rel, ctime) else None
+        unchanged = request.unchanged(rel, ctime)
+        known_subdirs = request.known_subdirs(rel) if unchanged else None
         if known_subdirs is not None:
             subdirs = _stat_known_subdirs(full, rel, readable, known_subdirs, request)
             yield ScannedDirectory(
@@ -100,7 +101,6 @@ def walk_directory(root: str, request: SourceRequest) -> Iterator[ScannedDirecto
             log.warning("cannot list directory, skipped %s", kv(path=full, error=exc.strerror))
             yield ScannedDirectory(rel, ctime, False, None, (), (), listed=False)
             continue
-        unchanged = request.unchanged(rel, ctime)
         token = ctime if settled(ctime, time.time()) else UNSETTLED_CTIME
         files: list[ScannedFile] = []
         names: list[str] = []

@@ -9,7 +9,6 @@ ignored, as upstream does.  The "other countries of the continent" are kept in C
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import attrs
 
 from mmcore.geo import country_continent_csv
 
-log = logging.getLogger(__name__)
 
 def parse_country_continent(lines: Iterable[str]) -> dict[str, str]:
     table: dict[str, str] = {}

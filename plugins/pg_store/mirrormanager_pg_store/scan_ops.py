@@ -167,44 +167,44 @@ class ScanOpsMixin:
             .where(s.category.c.name == target.category)
         ).one()
         topdir = target.topdir
-        cut = len(topdir) + 1
+        below = topdir + "/"
+        cut = len(below)
+
+        def relative(name: str) -> str | None:
+            """``name`` relative to the top directory; ``None`` when not under it."""
+            if name == topdir:
+                return ""
+            return name[cut:] if name.startswith(below) else None
+
         d, cd = s.directory, s.category_directory
+        other = cd.alias("other_category_directory")
+        # the directory is also another category's (its ctime may come from that one's scan)
+        in_other_category = sa.exists().where(
+            other.c.directory_id == d.c.id, other.c.category_id != cat.id
+        ).label("shared")
         directories: dict[str, KnownDirectory] = {}
+        shared = set()
         rows = conn.execute(
-            sa.select(d.c.id, d.c.name, d.c.ctime, d.c.readable)
+            sa.select(d.c.id, d.c.name, d.c.ctime, d.c.readable, in_other_category)
             .join(cd, cd.c.directory_id == d.c.id)
             .where(cd.c.category_id == cat.id)
         )
-        for row_id, name, ctime, readable in rows:
-            if name == topdir:
-                rel = ""
-            elif name.startswith(topdir + "/"):
-                rel = name[cut:]
-            else:
+        for row_id, name, ctime, readable, is_shared in rows:
+            rel = relative(name)
+            if rel is None:
                 continue
             directories[rel] = KnownDirectory(row_id, ctime or 0, bool(readable))
-        other = cd.alias("other_category_directory")
-        shared = set()
-        for (name,) in conn.execute(
-            sa.select(d.c.name).join(cd, cd.c.directory_id == d.c.id)
-            .where(cd.c.category_id == cat.id)
-            .where(sa.exists().where(other.c.directory_id == d.c.id,
-                                     other.c.category_id != cat.id))
-        ):
-            if name == topdir:
-                shared.add("")
-            elif name.startswith(topdir + "/"):
-                shared.add(name[cut:])
+            if is_shared:
+                shared.add(rel)
         r = s.repository
         repo_dirs = set()
         for (name,) in conn.execute(
             sa.select(d.c.name).join(r, r.c.directory_id == d.c.id)
             .join(cd, cd.c.directory_id == d.c.id).where(cd.c.category_id == cat.id)
         ):
-            if name == topdir:
-                repo_dirs.add("")
-            elif name.startswith(topdir + "/"):
-                repo_dirs.add(name[cut:])
+            rel = relative(name)
+            if rel is not None:
+                repo_dirs.add(rel)
         keys = frozenset(
             (prefix, arch) for prefix, arch in conn.execute(
                 sa.select(r.c.prefix, s.arch.c.name).join(s.arch, s.arch.c.id == r.c.arch_id)
