@@ -3,12 +3,14 @@ several worker processes, and a real metalink client (aria2c)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
@@ -281,6 +283,31 @@ async def test_workers_share_a_port_and_reload_on_sighup(tmp_path: Path) -> None
             await process.wait()
 
 
+@contextlib.asynccontextmanager
+async def static_http_mirror(root: Path) -> AsyncIterator[int]:
+    """``python -m http.server`` serving ``root`` on 127.0.0.1 (a real mirror for aria2c);
+    yields its port once it accepts connections."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mirror = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root),
+         str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        with trio.fail_after(10):
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    await trio.sleep(0.05)
+        yield port
+    finally:
+        mirror.kill()
+        await mirror.wait()
+
+
 @needs_aria2c
 async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery: trio.Nursery) -> None:
     # a mirror: a real file tree served over HTTP on 127.0.0.1
@@ -289,14 +316,7 @@ async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery:
     repodata.mkdir(parents=True)
     content = b'<?xml version="1.0"?><repomd><revision>42</revision></repomd>\n'
     (repodata / "repomd.xml").write_bytes(content)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        mirror_port = probe.getsockname()[1]
-    mirror = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(tree),
-         str(mirror_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
+    async with static_http_mirror(tree) as mirror_port:
         b = CacheBuilder(CACHE_TIME)
         b.host(1, [f"http://127.0.0.1:{mirror_port}/pub", "rsync://127.0.0.1/nothing"],
                country="US")
@@ -310,13 +330,6 @@ async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery:
         paths = write_inputs(tmp_path, b)
         settings = attrs.evolve(settings_for(tmp_path / "x"), cache=str(paths.cache))
         started, stop = await start(nursery, settings)
-        with trio.fail_after(10):
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", mirror_port), timeout=1):
-                        break
-                except OSError:
-                    await trio.sleep(0.05)
         out = tmp_path / "download"
         result = await trio.run_process(
             ["aria2c", "--follow-metalink=mem", "--check-integrity=true", "--dir", str(out),
@@ -327,9 +340,6 @@ async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery:
         assert result.returncode == 0, result.stdout + result.stderr
         assert (out / "repomd.xml").read_bytes() == content
         stop.set()
-    finally:
-        mirror.kill()
-        await mirror.wait()
 
 
 @needs_aria2c
@@ -338,15 +348,7 @@ async def test_aria2c_rejects_a_wrong_hash(tmp_path: Path, nursery: trio.Nursery
     tree = tmp_path / "mirror" / "pub" / SUB / "repodata"
     tree.mkdir(parents=True)
     (tree / "repomd.xml").write_bytes(b"tampered\n")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        mirror_port = probe.getsockname()[1]
-    mirror = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
-         str(tmp_path / "mirror"), str(mirror_port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
+    async with static_http_mirror(tmp_path / "mirror") as mirror_port:
         b = CacheBuilder(CACHE_TIME)
         b.host(1, [f"http://127.0.0.1:{mirror_port}/pub"], country="US")
         b.directory(OS, [1], subpath=SUB)
@@ -357,13 +359,6 @@ async def test_aria2c_rejects_a_wrong_hash(tmp_path: Path, nursery: trio.Nursery
         paths = write_inputs(tmp_path, b)
         settings = attrs.evolve(settings_for(tmp_path / "x"), cache=str(paths.cache))
         started, stop = await start(nursery, settings)
-        with trio.fail_after(10):
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", mirror_port), timeout=1):
-                        break
-                except OSError:
-                    await trio.sleep(0.05)
         result = await trio.run_process(
             ["aria2c", "--follow-metalink=mem", "--check-integrity=true", "--max-tries=1",
              "--dir", str(tmp_path / "dl"), "--console-log-level=warn", "--summary-interval=0",
@@ -372,6 +367,3 @@ async def test_aria2c_rejects_a_wrong_hash(tmp_path: Path, nursery: trio.Nursery
         )
         assert result.returncode != 0
         stop.set()
-    finally:
-        mirror.kill()
-        await mirror.wait()
