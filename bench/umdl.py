@@ -110,12 +110,8 @@ def phase_scan(root: Path, db: str, source: str, fresh: bool) -> dict[str, Any]:
             Path(db[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
     store = SqlStore(db)
     if fresh and store.dialect == "postgresql":
-        import sqlalchemy as sa
-
-        from mirrormanager_pg_store import schema
         with store.engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        del sa, schema
     store.upgrade()
     store.apply_deployment(Deployment(arches=tuple(
         ArchSpec(a) for a in ("x86_64", "aarch64", "ppc64le", "s390x", "source"))))

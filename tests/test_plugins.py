@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 HERE = Path(__file__).parent
 MIRRORMANAGER = Path(sys.executable).with_name("mirrormanager")

@@ -8,7 +8,6 @@ import argparse
 import io
 import shutil
 import signal
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO

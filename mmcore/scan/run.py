@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 import attrs
 import pluggy

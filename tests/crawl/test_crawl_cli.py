@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-import trio
 from crawl_db import (
     MirrorSpec,
     add_file_detail,

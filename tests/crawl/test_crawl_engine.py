@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 from functools import partial
-from pathlib import Path
 
 import pluggy
 import pytest

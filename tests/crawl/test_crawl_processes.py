@@ -3,7 +3,6 @@ child processes crawling the simulated HTTP mirrors on 127.0.0.1 into SQLite and
 
 from __future__ import annotations
 
-import io
 import re
 import signal
 import subprocess

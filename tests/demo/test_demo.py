@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import psutil
-import pytest
 
 MIRRORMANAGER = Path(sys.executable).with_name("mirrormanager")
 ENDPOINT = re.compile(r"^(ui|mirrorlist|metalink): (http://\S+)$")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from mirrormanager_pg_store import schema as t
-from mirrormanager_pg_store.store import SqlStore
 
 FEDORA_TOP = "pub/fedora/linux"
 F40_X86 = "pub/fedora/linux/releases/40/Everything/x86_64/os"

@@ -1,23 +1,19 @@
-"""Helpers of the scanner tests: the store class, running a scan, dumping what it stored."""
+"""Helpers of the scanner tests: running a scan, dumping what it stored."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from mmcore.deployment import ArchSpec, Deployment
-from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree
+from mmcore.mastertree import MasterTree
 from mmcore.scan.config import MasterDirectory, UmdlConfig
 from mmcore.scan.run import UmdlReport, run_umdl
 from mmcore.scan.sources import DirectorySource, FullFileTimeListSource
 from mmcore.model import decode_file_list
 from mirrormanager_pg_store import schema as s
-from mirrormanager_pg_store.store import SqlStore
 from mirrormanager_rsync.source import FileListingSource, RsyncSource
 
 ARCHES = ("x86_64", "aarch64", "source")

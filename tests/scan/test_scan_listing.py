@@ -6,7 +6,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from mirrormanager_rsync.listing import EntryType, parse_line, parse_listing
 from system_tools import needs_rsync

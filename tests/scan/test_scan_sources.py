@@ -7,7 +7,6 @@ import socket
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from mmcore.mastertree import MasterTree, write_fullfiletimelist
 from rsyncd import rsync_daemon

@@ -8,7 +8,6 @@ import json
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +21,7 @@ from mmcore.scan.store import CategoryTarget, DirectoryWrite, ScanBatch
 from mirrormanager_pg_store import scan_ops
 from mirrormanager_pg_store import schema as s
 from mirrormanager_pg_store.store import SqlStore
-from scan_helpers import ARCHES, SOURCES, SqlStore, WriteCounter, dump, masters, scan
+from scan_helpers import ARCHES, SOURCES, WriteCounter, dump, masters, scan
 
 
 @pytest.fixture

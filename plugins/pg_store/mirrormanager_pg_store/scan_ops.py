@@ -9,7 +9,6 @@ costs no statement at all.  See "Performance of the database writes" in ``docs/s
 from __future__ import annotations
 
 import logging
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -25,7 +24,6 @@ from mmcore.scan.store import (
     DirectoryWrite,
     FileDetailWrite,
     KnownDirectory,
-    ListedFile,
     RepositoryWrite,
     ScanBatch,
     ScanWriteResult,
