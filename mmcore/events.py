@@ -61,3 +61,70 @@ class CacheWritten:
     #: a number that grows with every write (e.g. the write time in nanoseconds)
     generation: int
     duration: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# changes made through the web UI or the JSON API (Fedora's mirrormanager.host.* and
+# mirrormanager.site.* messages carry these bodies: ``site``, ``host``, ``agent``)
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SiteRef:
+    """The site part of a change event (Fedora's V2 message ``site``)."""
+
+    id: int
+    name: str
+    org_url: str | None = None
+    #: user names of the site's admins at the time of the change
+    admins: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class HostRef:
+    """The host part of a change event (Fedora's V2 message ``host``)."""
+
+    id: int
+    name: str
+    country: str
+    #: Mbit/s (``host.bandwidth_int``)
+    bandwidth: int | None = None
+    asn: int | None = None
+    #: the host's page in the web UI (absolute when ``[ui] application_url`` is set)
+    url: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HostAdded:
+    """A host was created (``mm_event_host_added``)."""
+
+    site: SiteRef
+    host: HostRef
+    #: the user name that made the change
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class HostUpdated:
+    """A host's own fields were changed (``mm_event_host_updated``)."""
+
+    site: SiteRef
+    host: HostRef
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class HostDeleted:
+    """A host was deleted with everything it owned (``mm_event_host_deleted``)."""
+
+    site: SiteRef
+    host: HostRef
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class SiteDeleted:
+    """A site was deleted with its hosts (``mm_event_site_deleted``)."""
+
+    site: SiteRef
+    agent: str

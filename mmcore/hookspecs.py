@@ -34,7 +34,16 @@ if TYPE_CHECKING:
     from mmcore.commands import CliCommand
     from mmcore.config import Config
     from mmcore.crawl.protocol import CrawlProtocol
-    from mmcore.events import CacheWritten, HostCrawled, HostDisabled, MasterTreeChanged
+    from mmcore.events import (
+        CacheWritten,
+        HostAdded,
+        HostCrawled,
+        HostDeleted,
+        HostDisabled,
+        HostUpdated,
+        MasterTreeChanged,
+        SiteDeleted,
+    )
     from mmcore.frontend import Frontend
     from mmcore.scan.source import ScannerSource
     from mmcore.store import Store
@@ -199,3 +208,28 @@ def mm_event_cache_written(event: CacheWritten) -> None:
 
     Called once per written file, after the atomic rename.
     """
+
+
+@hookspec
+def mm_event_host_added(event: HostAdded, runtime: Any) -> None:
+    """A host was created through the web UI or the JSON API.
+
+    :param event: the new host, its site (with its admins) and the user who made it.
+    :param runtime: the process's runtime.
+    Called after the change is committed, from the trio thread; must not block.
+    """
+
+
+@hookspec
+def mm_event_host_updated(event: HostUpdated, runtime: Any) -> None:
+    """A host's fields were changed through the web UI or the JSON API (after the commit)."""
+
+
+@hookspec
+def mm_event_host_deleted(event: HostDeleted, runtime: Any) -> None:
+    """A host was deleted with everything it owned (after the commit)."""
+
+
+@hookspec
+def mm_event_site_deleted(event: SiteDeleted, runtime: Any) -> None:
+    """A site was deleted with its hosts (after the commit)."""

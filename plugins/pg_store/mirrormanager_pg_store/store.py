@@ -27,8 +27,12 @@ from mmcore.deployment import Deployment
 from mmcore.store import ProgressCallback, SchemaOutOfDate, StoreError
 
 from . import bulk, deployment_sql, migrate, schema
+from .accounts_ops import AccountOpsMixin
 from .cache_ops import CacheOpsMixin
 from .crawl_ops import CrawlOpsMixin
+from .manage_ops import ManageOpsMixin
+from .manage_reads import ManageReadsMixin
+from .public_ops import PublicOpsMixin
 from .scan_ops import ScanOpsMixin
 
 log = logging.getLogger(__name__)
@@ -86,7 +90,8 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
     return engine, pool_size
 
 
-class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin):
+class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, ManageOpsMixin, ManageReadsMixin,
+               PublicOpsMixin, AccountOpsMixin):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
     def __init__(self, url: str | sa.URL, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
