@@ -6,6 +6,8 @@ Times are epoch seconds (UTC).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 
 
@@ -64,67 +66,72 @@ class CacheWritten:
 
 
 # --------------------------------------------------------------------------------------------
-# changes made through the web UI or the JSON API (Fedora's mirrormanager.host.* and
-# mirrormanager.site.* messages carry these bodies: ``site``, ``host``, ``agent``)
+# sites and hosts changed by people (web UI, JSON API); the same classes as the runtime branch
 # --------------------------------------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
-class SiteRef:
-    """The site part of a change event (Fedora's V2 message ``site``)."""
+class SiteInfo:
+    """A site as events describe it (the ``site`` of Fedora's mirrormanager messages)."""
 
     id: int
     name: str
     org_url: str | None = None
-    #: user names of the site's admins at the time of the change
     admins: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
-class HostRef:
-    """The host part of a change event (Fedora's V2 message ``host``)."""
+class HostInfo:
+    """A host as events describe it (the ``host`` of Fedora's mirrormanager messages)."""
 
     id: int
     name: str
-    country: str
-    #: Mbit/s (``host.bandwidth_int``)
+    country: str | None = None
     bandwidth: int | None = None
     asn: int | None = None
-    #: the host's page in the web UI (absolute when ``[ui] application_url`` is set)
+    #: where a person can look at the host (its page in the web UI), when known
     url: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class HostAdded:
-    """A host was created (``mm_event_host_added``)."""
+    """A host was created."""
 
-    site: SiteRef
-    host: HostRef
-    #: the user name that made the change
+    hook: ClassVar[str] = "mm_event_host_added"
+
+    site: SiteInfo
+    host: HostInfo
+    #: the user who did it
     agent: str
 
 
 @attrs.frozen(kw_only=True)
 class HostUpdated:
-    """A host's own fields were changed (``mm_event_host_updated``)."""
+    """A host's settings were changed."""
 
-    site: SiteRef
-    host: HostRef
+    hook: ClassVar[str] = "mm_event_host_updated"
+
+    site: SiteInfo
+    host: HostInfo
     agent: str
 
 
 @attrs.frozen(kw_only=True)
 class HostDeleted:
-    """A host was deleted with everything it owned (``mm_event_host_deleted``)."""
+    """A host was deleted (with everything it owned)."""
 
-    site: SiteRef
-    host: HostRef
+    hook: ClassVar[str] = "mm_event_host_deleted"
+
+    site: SiteInfo
+    host: HostInfo
     agent: str
 
 
 @attrs.frozen(kw_only=True)
 class SiteDeleted:
-    """A site was deleted with its hosts (``mm_event_site_deleted``)."""
+    """A site was deleted (with its hosts)."""
 
-    site: SiteRef
+    hook: ClassVar[str] = "mm_event_site_deleted"
+
+    site: SiteInfo
     agent: str

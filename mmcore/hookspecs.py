@@ -34,16 +34,7 @@ if TYPE_CHECKING:
     from mmcore.commands import CliCommand
     from mmcore.config import Config
     from mmcore.crawl.protocol import CrawlProtocol
-    from mmcore.events import (
-        CacheWritten,
-        HostAdded,
-        HostCrawled,
-        HostDeleted,
-        HostDisabled,
-        HostUpdated,
-        MasterTreeChanged,
-        SiteDeleted,
-    )
+    from mmcore.events import CacheWritten, HostCrawled, HostDisabled, MasterTreeChanged
     from mmcore.frontend import Frontend
     from mmcore.scan.source import ScannerSource
     from mmcore.store import Store
@@ -56,6 +47,12 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 # --------------------------------------------------------------------------------------------
 # configuration and command line
 # --------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def mm_addhooks(plugin_manager: Any) -> None:
+    """Add hook specifications of a plugin's own (``plugin_manager.add_hookspecs(module)``),
+    like pytest's ``pytest_addhooks``; called for each plugin as it is registered."""
 
 
 @hookspec
@@ -211,25 +208,20 @@ def mm_event_cache_written(event: CacheWritten) -> None:
 
 
 @hookspec
-def mm_event_host_added(event: HostAdded, runtime: Any) -> None:
-    """A host was created through the web UI or the JSON API.
-
-    :param event: the new host, its site (with its admins) and the user who made it.
-    :param runtime: the process's runtime.
-    Called after the change is committed, from the trio thread; must not block.
-    """
+def mm_event_host_added(event: Any, runtime: Any) -> None:
+    """A host was created (web UI, JSON API); called after the commit."""
 
 
 @hookspec
-def mm_event_host_updated(event: HostUpdated, runtime: Any) -> None:
-    """A host's fields were changed through the web UI or the JSON API (after the commit)."""
+def mm_event_host_updated(event: Any, runtime: Any) -> None:
+    """A host's settings were changed; called after the commit."""
 
 
 @hookspec
-def mm_event_host_deleted(event: HostDeleted, runtime: Any) -> None:
-    """A host was deleted with everything it owned (after the commit)."""
+def mm_event_host_deleted(event: Any, runtime: Any) -> None:
+    """A host was deleted with everything it owned; called after the commit."""
 
 
 @hookspec
-def mm_event_site_deleted(event: SiteDeleted, runtime: Any) -> None:
-    """A site was deleted with its hosts (after the commit)."""
+def mm_event_site_deleted(event: Any, runtime: Any) -> None:
+    """A site was deleted with its hosts; called after the commit."""

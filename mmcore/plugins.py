@@ -41,6 +41,8 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        # historic: every plugin registered from now on gets the call as it is registered
+        self.hook.mm_addhooks.call_historic(kwargs={"plugin_manager": self})
         #: plugin name -> (distribution name, version), for plugins loaded from entry points
         self.distributions: dict[str, tuple[str, str]] = {}
         #: entry points that could not be imported or registered (each also logged)

@@ -148,7 +148,7 @@ class PublicStore(Protocol):
     def public_host(self, host_id: int) -> PublicHost | None:
         """A public mirror's page; ``None`` when the host does not exist or is not public."""
 
-    def propagation_repositories(self) -> tuple[PropagationRepo, ...]:
+    def propagated_repositories(self) -> tuple[PropagationRepo, ...]:
         """Repositories with propagation statistics, by product, version, prefix."""
 
     def propagation_series(self, repository_id: int,

@@ -59,7 +59,7 @@ class ManageService:
                  host_url: Callable[[int], str | None] = lambda host_id: None) -> None:
         self.store = store
         self.rules = rules or ManageRules()
-        #: the host page's URL for events (``HostRef.url``)
+        #: the host page's URL for events (``HostInfo.url``)
         self.host_url = host_url
 
     # -- permissions -------------------------------------------------------------------------
@@ -310,16 +310,16 @@ class ManageService:
                            object_type=kind.table, object_id=row_id, site_id=site_id,
                            host_id=host_id, summary=summary)
 
-    def _site_ref(self, site_id: int) -> events.SiteRef:
+    def _site_ref(self, site_id: int) -> events.SiteInfo:
         site = self.store.get_row("site", site_id)
-        return events.SiteRef(id=site_id, name=site.name, org_url=site.org_url,
+        return events.SiteInfo(id=site_id, name=site.name, org_url=site.org_url,
                               admins=self.site_admins(site_id))
 
     def _refs(self, host_id: int) -> dict[str, Any]:
         host = self.store.get_row("host", host_id)
         return {
             "site": self._site_ref(host.site_id),
-            "host": events.HostRef(id=host.id, name=host.name, country=host.country,
+            "host": events.HostInfo(id=host.id, name=host.name, country=host.country,
                                    bandwidth=host.bandwidth_int, asn=host.asn,
                                    url=self.host_url(host.id)),
         }

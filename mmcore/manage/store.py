@@ -227,6 +227,9 @@ class ManageStore(Protocol):
     def directory_id(self, name: str) -> int | None:
         """The id of the directory named ``name``."""
 
+    def directory_names(self, ids: Sequence[int]) -> dict[int, str]:
+        """Names of the given directories."""
+
     def country_id(self, code: str) -> int | None:
         """The id of the ``country`` row of ``code``."""
 

@@ -191,6 +191,15 @@ class ManageReadsMixin:
         with self._errors("look up a directory in"), self.engine.connect() as conn:  # type: ignore[attr-defined]
             return conn.execute(sa.select(d.c.id).where(d.c.name == name)).scalar()
 
+    def directory_names(self, ids: Sequence[int]) -> dict[int, str]:
+        d = t.directory
+        wanted = sorted({i for i in ids if i is not None})
+        if not wanted:
+            return {}
+        with self._errors("read directory names from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+            return {row.id: row.name for row in conn.execute(
+                sa.select(d.c.id, d.c.name).where(d.c.id.in_(wanted)))}
+
     def country_id(self, code: str) -> int | None:
         co = t.country
         with self._errors("look up a country in"), self.engine.connect() as conn:  # type: ignore[attr-defined]

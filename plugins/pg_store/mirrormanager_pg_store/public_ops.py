@@ -172,7 +172,7 @@ class PublicOpsMixin:
                           row.bandwidth_int, bool(row.internet2), row.comment, row.last_crawled,
                           row.last_crawl_duration, categories)
 
-    def propagation_repositories(self) -> tuple[PropagationRepo, ...]:
+    def propagated_repositories(self) -> tuple[PropagationRepo, ...]:
         ps, r, v, p, a = t.propagation_stat, t.repository, t.version, t.product, t.arch
         last = (sa.select(ps.c.repository_id, sa.func.max(ps.c.datetime).label("last"))
                 .group_by(ps.c.repository_id).subquery())
