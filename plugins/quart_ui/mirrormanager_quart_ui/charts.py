@@ -63,8 +63,8 @@ def propagation_chart(points: Sequence[PropagationPoint], title: str,
                 continue
             h = plot_h * count / peak
             y -= h
-            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                        f'fill="{colour}"/>')
+            body.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
+                        f'height="{h:.1f}" fill="{colour}"/>')
         body.append(f'<rect x="{x:.1f}" y="{top}" width="{bar:.1f}" height="{plot_h}" '
                     f'fill="transparent"><title>{escape(", ".join(tip))}</title></rect>')
     labels = {0, len(points) - 1, len(points) // 2}

@@ -28,7 +28,6 @@ from mmcore.hookspecs import hookspec
 
 if TYPE_CHECKING:
     from mmcore.accounts.service import MailMessage
-    from mmcore.manage.rules import Actor
 
     from mirrormanager_quart_ui.context import UiContext
     from mirrormanager_quart_ui.extension import Authenticator, HostPanel, NavEntry, UiRoutes
