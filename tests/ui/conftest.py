@@ -208,3 +208,15 @@ async def actors(app: Any, store: Any, world: World) -> dict[str, Browser]:
         browsers[name] = Browser(app)
         await browsers[name].login(name)
     return browsers
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with the smallest cost: the tests hash and check many passwords (the production
+    parameters are argon2-cffi's defaults, checked in test_ui_accounts)."""
+    from argon2 import PasswordHasher
+
+    from mmcore.accounts import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", lambda: cheap)
