@@ -1,7 +1,9 @@
-"""Events the core announces through the ``mm_event_*`` hooks (see :mod:`mmcore.hookspecs`).
+"""Events the core and its plugins announce through :meth:`mmcore.runtime.Runtime.announce`.
 
-Plain frozen records, so a notifier plugin can forward them (``attrs.asdict``) to a message bus.
-Times are epoch seconds (UTC).
+Each event is a plain frozen record naming the hook that carries it (``hook``), so a notifier
+plugin (a message bus) can forward it with ``attrs.asdict``.  Times are epoch seconds (UTC).
+A plugin may define events of its own: a subclass of :class:`Event` whose ``hook`` names a hook
+specification the plugin added through ``mm_addhooks``.
 """
 
 from __future__ import annotations
@@ -12,62 +14,10 @@ import attrs
 
 
 @attrs.frozen(kw_only=True)
-class HostCrawled:
-    """A host's crawl finished and its result was recorded."""
+class Event:
+    """Base of every event: ``hook`` is the name of the hook that carries it."""
 
-    host_id: int
-    host_name: str
-    #: ``"ok"``, ``"failed"``, ``"timeout"``, ...
-    status: str
-    directories_up2date: int = 0
-    directories_not_up2date: int = 0
-    directories_unknown: int = 0
-    duration: float = 0.0
-    #: why it failed (``None`` when it did not)
-    reason: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class HostDisabled:
-    """A host was disabled (``user_active`` set false)."""
-
-    host_id: int
-    host_name: str
-    reason: str
-
-
-@attrs.frozen(kw_only=True)
-class MasterTreeChanged:
-    """A scan changed the database's picture of one category's master tree."""
-
-    category: str
-    #: directory rows inserted / updated / deleted
-    directories_added: int = 0
-    directories_changed: int = 0
-    directories_deleted: int = 0
-    repositories_added: int = 0
-    file_details_added: int = 0
-    #: the directory names whose rows changed, capped (``truncated`` says when)
-    changed_paths: tuple[str, ...] = ()
-    truncated: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class CacheWritten:
-    """A cache file was written and renamed into place."""
-
-    #: the cache writer's name (``protobuf``)
-    writer: str
-    path: str
-    size: int
-    #: a number that grows with every write (e.g. the write time in nanoseconds)
-    generation: int
-    duration: float = 0.0
-
-
-# --------------------------------------------------------------------------------------------
-# sites and hosts changed by people (web UI, JSON API); the same classes as the runtime branch
-# --------------------------------------------------------------------------------------------
+    hook: ClassVar[str]
 
 
 @attrs.frozen(kw_only=True)
@@ -93,8 +43,80 @@ class HostInfo:
     url: str | None = None
 
 
+# --------------------------------------------------------------------------------------------
+# crawling and scanning
+# --------------------------------------------------------------------------------------------
+
+
 @attrs.frozen(kw_only=True)
-class HostAdded:
+class HostCrawled(Event):
+    """A host's crawl finished and its result was recorded."""
+
+    hook: ClassVar[str] = "mm_event_host_crawled"
+
+    host_id: int
+    host_name: str
+    #: ``"ok"``, ``"failed"``, ``"timeout"``, ...
+    status: str
+    directories_up2date: int = 0
+    directories_not_up2date: int = 0
+    directories_unknown: int = 0
+    duration: float = 0.0
+    #: why it failed (``None`` when it did not)
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HostDisabled(Event):
+    """A host was disabled (``user_active`` set false), e.g. after repeated crawl failures."""
+
+    hook: ClassVar[str] = "mm_event_host_disabled"
+
+    host_id: int
+    host_name: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class MasterTreeChanged(Event):
+    """A scan changed the database's picture of one category's master tree."""
+
+    hook: ClassVar[str] = "mm_event_master_tree_changed"
+
+    category: str
+    #: directory rows inserted / updated / deleted
+    directories_added: int = 0
+    directories_changed: int = 0
+    directories_deleted: int = 0
+    repositories_added: int = 0
+    file_details_added: int = 0
+    #: the directory names whose rows changed, capped (``truncated`` says when)
+    changed_paths: tuple[str, ...] = ()
+    truncated: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class CacheWritten(Event):
+    """A cache file was written and renamed into place."""
+
+    hook: ClassVar[str] = "mm_event_cache_written"
+
+    #: the cache writer's name (``protobuf``)
+    writer: str
+    path: str
+    size: int
+    #: a number that grows with every write (e.g. the write time)
+    generation: int
+    duration: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# sites and hosts changed by people (web UI, JSON API) or by their mirrors (report_mirror)
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class HostAdded(Event):
     """A host was created."""
 
     hook: ClassVar[str] = "mm_event_host_added"
@@ -106,7 +128,7 @@ class HostAdded:
 
 
 @attrs.frozen(kw_only=True)
-class HostUpdated:
+class HostUpdated(Event):
     """A host's settings were changed."""
 
     hook: ClassVar[str] = "mm_event_host_updated"
@@ -117,7 +139,7 @@ class HostUpdated:
 
 
 @attrs.frozen(kw_only=True)
-class HostDeleted:
+class HostDeleted(Event):
     """A host was deleted (with everything it owned)."""
 
     hook: ClassVar[str] = "mm_event_host_deleted"
@@ -128,10 +150,24 @@ class HostDeleted:
 
 
 @attrs.frozen(kw_only=True)
-class SiteDeleted:
+class SiteDeleted(Event):
     """A site was deleted (with its hosts)."""
 
     hook: ClassVar[str] = "mm_event_site_deleted"
 
     site: SiteInfo
     agent: str
+
+
+@attrs.frozen(kw_only=True)
+class HostCheckedIn(Event):
+    """A private mirror reported what it carries (report_mirror) and the report was recorded."""
+
+    hook: ClassVar[str] = "mm_event_host_checked_in"
+
+    site: SiteInfo
+    host: HostInfo
+    #: host category directories marked up to date / created / deleted, over all categories
+    directories_updated: int = 0
+    directories_added: int = 0
+    directories_deleted: int = 0

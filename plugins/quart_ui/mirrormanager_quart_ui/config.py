@@ -31,6 +31,8 @@ def _url(_instance: object, attribute: attrs.Attribute, value: str) -> None:
     if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
         raise ValueError(f"{attribute.name}: expected an http(s) URL, got {value!r}")
 
+from mmcore.validators import listen_address
+
 
 @attrs.frozen
 class UiConfig:
@@ -38,7 +40,7 @@ class UiConfig:
     ``secret_key`` and ``cookie_secure``, see docs/ui.md)."""
 
     #: HOST:PORT the web UI listens on (``serve ui --listen`` overrides)
-    listen: str = "127.0.0.1:8080"
+    listen: str = attrs.field(default="127.0.0.1:8080", validator=listen_address)
     #: shown in the page title
     title: str = "MirrorManager"
     #: the public base URL (``https://mirrors.example.org``), for links in mails and events;

@@ -1,53 +1,55 @@
-"""Hook implementations of the web UI plugin: the ``[ui]`` section, the ``ui`` frontend, the
-UI's own hook specifications (``mm_addhooks``), and the built-in pages, navigation and mail
-delivery -- registered through the same UI hooks a third-party plugin uses.
+"""Hook implementations of the web UI plugin: the ``[ui]`` section, the ``ui`` frontend (run by
+the core's ``mirrormanager serve ui``), the UI's own hook specifications (``mm_addhooks``), and
+the built-in pages, navigation and mail delivery -- registered through the same UI hooks a
+third-party plugin uses.
 
-Nothing heavy is imported at module level: Quart comes in when a page set is asked for.
+Nothing heavy is imported at module level: Quart comes in when the app is built.
 """
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
-
-import trio
+from typing import TYPE_CHECKING, Any
 
 from mmcore import hookimpl
-from mmcore.commands import CliCommand, CommandContext
 
-from mirrormanager_quart_ui import hookspecs
-from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.frontend import UiFrontend
+
+if TYPE_CHECKING:
+    from mmcore.frontend import Frontend
 
 
 @hookimpl
 def mm_addhooks(plugin_manager: Any) -> None:
+    from mirrormanager_quart_ui import hookspecs
+
     plugin_manager.add_hookspecs(hookspecs)
 
 
 @hookimpl
-def mm_config_sections():
+def mm_config_sections() -> dict[str, type]:
+    from mirrormanager_quart_ui.config import UiConfig
+
     return {"ui": UiConfig}
 
 
 @hookimpl
-def mm_frontends():
+def mm_frontends() -> list[Frontend]:
     return [UiFrontend()]
 
 
 @hookimpl
 def mm_ui_routes(ui: Any) -> list[Any]:
     from mirrormanager_quart_ui.extension import UiRoutes
-    from mirrormanager_quart_ui.oidc import oidc
     from mirrormanager_quart_ui.pages.account import account
     from mirrormanager_quart_ui.pages.admin import admin
     from mirrormanager_quart_ui.pages.hosts import hosts
     from mirrormanager_quart_ui.pages.public import health, public
     from mirrormanager_quart_ui.pages.sites import sites
 
-    routes = [UiRoutes(bp) for bp in (public, account, sites, hosts, admin)]
-    routes.append(UiRoutes(health))
+    routes = [UiRoutes(bp) for bp in (public, health, account, sites, hosts, admin)]
     if "oidc" in ui.settings.auth:
+        from mirrormanager_quart_ui.oidc import oidc
+
         routes.append(UiRoutes(oidc))
     return routes
 
@@ -73,31 +75,3 @@ def mm_ui_send_mail(message: Any, ui: Any) -> bool:
     from mirrormanager_quart_ui.mail import deliver
 
     return deliver(message, ui.settings)
-
-
-def run_serve_ui(ctx: CommandContext, args: argparse.Namespace) -> int:
-    overrides = {"listen": args.listen} if args.listen else {}
-
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            started = await nursery.start(
-                lambda task_status: UiFrontend().serve(
-                    ctx.config, overrides=overrides, handle_signals=True, task_status=task_status
-                )
-            )
-            print(f"ui: {started.url}/", file=ctx.out, flush=True)
-
-    trio.run(main)
-    return 0
-
-
-@hookimpl
-def mm_cli_commands():
-    return [
-        CliCommand(
-            ("serve", "ui"),
-            "run the web UI and JSON API",
-            run_serve_ui,
-            lambda parser: parser.add_argument("--listen", metavar="HOST:PORT"),
-        )
-    ]
