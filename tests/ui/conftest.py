@@ -14,7 +14,8 @@ from typing import Any
 import attrs
 import pytest
 
-from mmcore.config import Config
+from mmcore.cli import collect_config_sections
+from mmcore.config import load_config
 from mmcore.crawl.config import CrawlerConfig
 from mmcore.manage.rules import Actor
 from mmcore.manage.service import ManageService
@@ -63,10 +64,13 @@ def make_runtime(store: Any, tmp_path: Any, extra_plugins: tuple = (),
             if name.startswith("mm_"):
                 hookimpl(getattr(type(plugin), name))
     pm = get_plugin_manager(extra_plugins=extra_plugins)
-    config = Config(sections={
-        "ui": ui_settings(), "crawler": CrawlerConfig(log_dir=str(tmp_path / "crawler")),
-        **sections,
-    }, paths=attrs.evolve(Config().paths, data_dir=str(tmp_path)))
+    loaded = load_config(None, collect_config_sections(pm))
+    config = attrs.evolve(
+        loaded,
+        sections={**loaded.sections, "ui": ui_settings(),
+                  "crawler": CrawlerConfig(log_dir=str(tmp_path / "crawler")), **sections},
+        paths=attrs.evolve(loaded.paths, data_dir=str(tmp_path)),
+    )
     return Runtime(config, pm, store=store)
 
 

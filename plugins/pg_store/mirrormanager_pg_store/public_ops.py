@@ -72,7 +72,7 @@ class PublicOpsMixin:
         h, s, hc, hcd, hcu = t.host, t.site, t.host_category, t.host_category_dir, t.host_category_url
         c, p = t.category, t.product
         page, page_size = page_bounds(page, page_size)
-        host_cats = sa.select(hc.c.id).where(hc.c.host_id == h.c.id)
+        host_cats = sa.select(hc.c.id).where(hc.c.host_id == h.c.id).correlate_except(hc)
         where = _public() + [
             sa.exists().where(hcd.c.host_category_id.in_(host_cats), hcd.c.up2date.is_(True)),
             sa.exists().where(hcu.c.host_category_id.in_(host_cats), hcu.c.private.is_(False)),
