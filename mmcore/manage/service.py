@@ -94,10 +94,11 @@ class ManageService:
         require_site_admin(actor, {a.username for a in detail.admins if a.username})
         return detail
 
-    def view_host(self, actor: Actor, host_id: int, crawls: int = 10) -> HostDetail:
+    def view_host(self, actor: Actor, host_id: int, crawls: int = 10,
+                  counts: bool = True) -> HostDetail:
         """The host page's data (with its crawl history), for the site's admins and
-        MirrorManager admins only."""
-        detail = self.store.host_detail(host_id, crawls)
+        MirrorManager admins only (``counts``: see :meth:`ManageStore.host_detail`)."""
+        detail = self.store.host_detail(host_id, crawls, counts)
         if detail is None:
             raise NotFound(f"no host {host_id}")
         require_site_admin(actor, detail.site_admins)

@@ -175,6 +175,13 @@ class HostDetail:
     locations: tuple[HostLocationName, ...]
     crawls: tuple[CrawlHistoryEntry, ...] = ()
 
+    def with_counts(self, counts: Mapping[int, tuple[int, int]]) -> HostDetail:
+        """The same detail with the directory counts of its categories filled in."""
+        return attrs.evolve(self, categories=tuple(
+            attrs.evolve(c, directories=counts.get(c.host_category.id, (0, 0))[0],
+                         up2date=counts.get(c.host_category.id, (0, 0))[1])
+            for c in self.categories))
+
 
 @attrs.frozen
 class Choice:
@@ -215,8 +222,14 @@ class ManageStore(Protocol):
     def site_detail(self, site_id: int) -> SiteDetail | None:
         """A site with its admins and hosts."""
 
-    def host_detail(self, host_id: int, crawls: int = 10) -> HostDetail | None:
-        """A host with everything it owns and its last ``crawls`` recorded crawls."""
+    def host_detail(self, host_id: int, crawls: int = 10,
+                    counts: bool = True) -> HostDetail | None:
+        """A host with everything it owns and its last ``crawls`` recorded crawls.
+        ``counts=False`` leaves the directory counts of its categories at 0 (they are the
+        costly part: one pass over the host's directory rows; see :meth:`directory_counts`)."""
+
+    def directory_counts(self, host_category_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per host category: how many ``host_category_dir`` rows, how many up to date."""
 
     def choices(self, table: str) -> tuple[Choice, ...]:
         """Options for a ``ref`` field pointing at ``table`` (small tables only)."""

@@ -84,14 +84,26 @@ class ManageReadsMixin:
             hosts = _rows(conn, t.host, t.host.c.site_id == site_id, order=[t.host.c.name])
         return SiteDetail(site, admins, hosts)
 
-    def host_detail(self, host_id: int, crawls: int = 10) -> HostDetail | None:
+    def directory_counts(self, host_category_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        hcd = t.host_category_dir
+        ids = sorted(set(host_category_ids))
+        if not ids:
+            return {}
+        up = sa.func.sum(sa.case((hcd.c.up2date.is_(True), 1), else_=0))
+        with self._errors("count host directories in"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+            return {row[0]: (int(row[1]), int(row[2] or 0)) for row in conn.execute(
+                sa.select(hcd.c.host_category_id, sa.func.count(), up)
+                .where(hcd.c.host_category_id.in_(ids)).group_by(hcd.c.host_category_id))}
+
+    def host_detail(self, host_id: int, crawls: int = 10,
+                    counts: bool = True) -> HostDetail | None:
         host = self.get_row("host", host_id)  # type: ignore[attr-defined]
         if host is None:
             return None
         site = self.get_row("site", host.site_id) if host.site_id is not None else None  # type: ignore[attr-defined]
         if site is None:
             return None
-        hc, c, hcu, hcd = t.host_category, t.category, t.host_category_url, t.host_category_dir
+        hc, c, hcu = t.host_category, t.category, t.host_category_url
         with self._errors("read a host from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
             admins = tuple(sorted(conn.execute(
                 sa.select(t.site_admin.c.username).distinct()
@@ -105,23 +117,15 @@ class ManageReadsMixin:
             ).all()
             hc_ids = [row.id for row in cats]
             urls: dict[int, list[HostCategoryUrl]] = {}
-            counts: dict[int, tuple[int, int]] = {}
             if hc_ids:
                 for url in _rows(conn, hcu, hcu.c.host_category_id.in_(hc_ids),
                                  order=[hcu.c.url]):
                     urls.setdefault(url.host_category_id, []).append(url)
-                up = sa.func.sum(sa.case((hcd.c.up2date.is_(True), 1), else_=0))
-                for row in conn.execute(
-                    sa.select(hcd.c.host_category_id, sa.func.count(), up)
-                    .where(hcd.c.host_category_id.in_(hc_ids)).group_by(hcd.c.host_category_id)
-                ):
-                    counts[row[0]] = (int(row[1]), int(row[2] or 0))
             categories = tuple(
                 HostCategoryDetail(
                     HostCategory(id=row.id, host_id=row.host_id, category_id=row.category_id,
                                  always_up2date=bool(row.always_up2date)),
-                    row.name, bool(row.admin_only), tuple(urls.get(row.id, ())),
-                    *counts.get(row.id, (0, 0)),
+                    row.name, bool(row.admin_only), tuple(urls.get(row.id, ())), 0, 0,
                 )
                 for row in cats
             )
@@ -143,7 +147,7 @@ class ManageReadsMixin:
                     sa.select(hcr).where(hcr.c.host_id == host_id)
                     .order_by(hcr.c.finished_at.desc(), hcr.c.id.desc()).limit(crawls))
             )
-            return HostDetail(
+            detail = HostDetail(
                 host=host, site=site, site_admins=admins, categories=categories,
                 netblocks=_rows(conn, t.host_netblock,
                                 t.host_netblock.c.host_id == host_id,
@@ -160,6 +164,7 @@ class ManageReadsMixin:
                 locations=locations,
                 crawls=history,
             )
+        return detail.with_counts(self.directory_counts(hc_ids)) if counts else detail
 
     def choices(self, table: str) -> tuple[Choice, ...]:
         kind = catalog.kind(table)

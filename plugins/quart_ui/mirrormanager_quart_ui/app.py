@@ -90,6 +90,7 @@ def create_app(runtime: Any, settings: UiConfig | None = None) -> QuartTrio:
         accounts=AccountService(store, settings.account_rules()),
         crawl_log_dir=_crawl_log_dir(runtime),
         public_cache=TtlCache(settings.public_cache_seconds),
+        host_counts=TtlCache(settings.host_counts_seconds),
     )
     app.extensions[EXTENSION_KEY] = ui
     install(app)

@@ -90,6 +90,9 @@ class UiConfig:
     page_size: int = attrs.field(default=20, validator=v.in_(range(1, 501)))
     #: seconds the public pages (mirror list, index, map) are served from memory
     public_cache_seconds: float = attrs.field(default=10.0, validator=v.and_(v.ge(0), v.le(3600)))
+    #: seconds a host page reuses its categories' directory counts (they change when the
+    #: crawler runs; the UI's own changes to a host drop them at once)
+    host_counts_seconds: float = attrs.field(default=30.0, validator=v.and_(v.ge(0), v.le(3600)))
     #: largest request body accepted, bytes
     max_request_bytes: int = attrs.field(default=1024 * 1024, validator=v.in_(range(1024, 2**31)))
 

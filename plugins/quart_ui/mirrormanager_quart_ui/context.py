@@ -55,6 +55,9 @@ class TtlCache:
         self._entries[key] = (now + self.seconds, value)
         return value
 
+    def forget(self, key: Any) -> None:
+        self._entries.pop(key, None)
+
     def clear(self) -> None:
         self._entries.clear()
 
@@ -76,6 +79,8 @@ class UiContext:
     #: names of blueprints whose requests skip the CSRF check
     csrf_exempt: set[str] = attrs.field(factory=set)
     public_cache: TtlCache = attrs.field(factory=lambda: TtlCache(0))
+    #: per host: its categories' directory counts (the host page's costly part)
+    host_counts: TtlCache = attrs.field(factory=lambda: TtlCache(0))
 
     @property
     def plugin_manager(self) -> Any:
@@ -90,10 +95,15 @@ class UiContext:
         self.runtime.announce(event)
 
     def announce_all(self, events: tuple[object, ...]) -> None:
+        """Announce a committed change's events and forget what it may have made stale."""
         for event in events:
             self.announce(event)
-        if events:
-            self.public_cache.clear()
+        self.changed()
+
+    def changed(self) -> None:
+        """Something was written: drop the cached public pages and directory counts."""
+        self.public_cache.clear()
+        self.host_counts.clear()
 
     async def send_mail(self, message: MailMessage) -> bool:
         """Hand a mail to the ``mm_ui_send_mail`` hook in a worker thread; ``False`` when no

@@ -75,7 +75,7 @@ async def create(table: str) -> ResponseReturnValue:
         if error.status in (403, 404):
             raise
         return await _table_page(table, error=error, values=form, status=error.status)
-    ui.public_cache.clear()
+    ui.changed()
     return see_other("admin.table_view", table=table)
 
 
@@ -115,7 +115,7 @@ async def update(table: str, row_id: int) -> ResponseReturnValue:
         if error.status in (403, 404):
             raise
         return await _row_page(table, row_id, error=error, values=form, status=error.status)
-    ui.public_cache.clear()
+    ui.changed()
     return see_other("admin.table_view", table=table)
 
 
@@ -124,7 +124,7 @@ async def delete(table: str, row_id: int) -> ResponseReturnValue:
     ui = ui_context()
     _admin_kind(table)
     await ui.db(ui.manage.delete, current_actor(), table, row_id)
-    ui.public_cache.clear()
+    ui.changed()
     return see_other("admin.table_view", table=table)
 
 

@@ -48,7 +48,9 @@ async def choices_for(kind: Kind, actor: Actor) -> dict[str, tuple[Choice, ...]]
     found: dict[str, tuple[Choice, ...]] = {}
     for field in kind.fields:
         if field.kind == "ref" and field.ref:
-            options = await ui.db(ui.store.choices, field.ref)
+            ref = field.ref
+            options = await ui.public_cache.get(("choices", ref),
+                                                lambda: ui.db(ui.store.choices, ref))
             if not actor.is_admin:
                 options = tuple(c for c in options if not c.admin_only)
             found[field.name] = options

@@ -18,6 +18,7 @@ from mirrormanager_quart_ui.pages.sites import login_redirect
 
 hosts = Blueprint("hosts", __name__)
 
+
 #: the largest part of a crawl log shown (its end)
 MAX_LOG_BYTES = 2 * 1024 * 1024
 
@@ -26,7 +27,11 @@ async def _host_page(host_id: int, *, error: ManageError | None = None,
                      values: dict | None = None, status: int = 200) -> ResponseReturnValue:
     ui = ui_context()
     actor = current_actor()
-    detail = await ui.db(ui.manage.view_host, actor, host_id)
+    detail = await ui.db(ui.manage.view_host, actor, host_id, counts=False)
+    ids = [c.host_category.id for c in detail.categories]
+    counts = await ui.host_counts.get(
+        (host_id, tuple(ids)), lambda: ui.db(ui.store.directory_counts, ids))
+    detail = detail.with_counts(counts)
     children = {table: kind(table) for table in (*HOST_CHILDREN, "host_category_url")}
     choices = {table: await choices_for(children[table], actor)
                for table in ("host_category", "host_location")}
@@ -122,7 +127,7 @@ async def _add(host_id: int, table: str, parent_id: int) -> ResponseReturnValue:
         if error.status == 403 and error.field is None:
             raise
         return await _host_page(host_id, error=error, status=error.status)
-    ui.public_cache.clear()
+    ui.changed()
     return see_other("hosts.view", host_id=host_id)
 
 
@@ -133,6 +138,7 @@ async def update_category(host_id: int, hc_id: int) -> ResponseReturnValue:
     await ui.db(ui.manage.update, current_actor(), "host_category", hc_id,
                 {"always_up2date": form.get("always_up2date", "")}, partial=True,
                 host_id=host_id)
+    ui.changed()
     return see_other("hosts.view", host_id=host_id)
 
 
@@ -142,7 +148,7 @@ async def delete_child(host_id: int, table: str, row_id: int) -> ResponseReturnV
         abort(404)
     ui = ui_context()
     await ui.db(ui.manage.delete, current_actor(), table, row_id, host_id=host_id)
-    ui.public_cache.clear()
+    ui.changed()
     return see_other("hosts.view", host_id=host_id)
 
 

@@ -93,7 +93,7 @@ async def update(site_id: int) -> ResponseReturnValue:
             raise
         form.pop("password", None)
         return await _site_page(site_id, error=error, values=form, status=error.status)
-    ui.public_cache.clear()
+    ui.changed()
     return see_other("sites.view", site_id=site_id)
 
 
