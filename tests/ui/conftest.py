@@ -52,6 +52,7 @@ def ui_settings(**changes: Any) -> UiConfig:
     """Settings for tests: plain HTTP cookies, a fixed key, no log-in delay, no page cache."""
     return attrs.evolve(UiConfig(secret_key="test-secret", cookie_secure=False,
                                  login_failure_delay=0.0, public_cache_seconds=0,
+                                 host_counts_seconds=0,
                                  admin_groups=["sysadmin-main"]), **changes)
 
 

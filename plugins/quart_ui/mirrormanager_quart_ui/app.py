@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from quart import Response, render_template, request
+from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
@@ -25,6 +25,7 @@ from mmcore.manage.service import ManageService
 from mmcore.store import StoreError
 
 from mirrormanager_quart_ui import hookspecs
+from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.context import EXTENSION_KEY, TtlCache, UiContext, current_actor
 from mirrormanager_quart_ui.security import CsrfRefused, install
@@ -141,7 +142,7 @@ async def problem(message: str, status: int, title: str | None = None) -> Respon
 
         response = jsonify({"error": message, "status": status})
     else:
-        response = Response(await render_template(
+        response = Response(await render_page(
             "problem.html", message=message, status=status,
             title=title or _TITLES.get(status, "Request refused")))
     response.status_code = status

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import trio
-from quart import Blueprint, Response, abort, flash, render_template, request, url_for
+from quart import Blueprint, Response, abort, flash, request, url_for
 
 from mmcore.accounts.service import (
     LOGIN_FAILED,
@@ -22,6 +22,7 @@ from mmcore.accounts.service import (
 from mmcore.logs import kv
 from mmcore.manage.errors import ManageError
 
+from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.context import ui_context
 from mirrormanager_quart_ui.pages.common import form_values, see_other
 from mirrormanager_quart_ui.security import begin_session, client_address, end_session
@@ -55,7 +56,7 @@ def _require_local() -> None:
 
 @account.get("/login")
 async def login_form() -> str:
-    return await render_template("login.html", next=request.args.get("next", ""))
+    return await render_page("login.html", next=request.args.get("next", ""))
 
 
 @account.post("/login")
@@ -69,7 +70,7 @@ async def login() -> Response | tuple[str, int]:
         started = await ui.db(ui.accounts.login, username, password, address)
     except LoginThrottled as throttled:
         log.warning(kv(event="login_throttled", username=username, address=address))
-        page = await render_template("login.html", next=form.get("next", ""),
+        page = await render_page("login.html", next=form.get("next", ""),
                                      error="Too many failed log-ins. Try again in "
                                            f"{max(1, throttled.retry_after // 60)} minute(s).")
         response = Response(page, 429)
@@ -79,7 +80,7 @@ async def login() -> Response | tuple[str, int]:
         log.info(kv(event="login_failed", username=username, address=address))
         await trio.sleep(ui.settings.login_failure_delay)
         message = str(failed) if isinstance(failed, NotConfirmed) else LOGIN_FAILED
-        return await render_template("login.html", next=form.get("next", ""),
+        return await render_page("login.html", next=form.get("next", ""),
                                      error=message), 401
     begin_session(started)
     log.info(kv(event="login", username=started.record.username, address=address))
@@ -105,7 +106,7 @@ async def logout() -> Response:
 @account.get("/register")
 async def register_form() -> str:
     _require_local()
-    return await render_template("register.html", values={})
+    return await render_page("register.html", values={})
 
 
 @account.post("/register")
@@ -119,25 +120,25 @@ async def register() -> str | tuple[str, int]:
                            form.get("display_name") or None)
     except ManageError as error:
         form.pop("password", None)
-        return await render_template("register.html", values=form, error=error.message,
+        return await render_page("register.html", values=form, error=error.message,
                                      field=error.field), error.status
     await ui.send_mail(mail)
-    return await render_template("message.html", title="Check your mail", message=REGISTERED)
+    return await render_page("message.html", title="Check your mail", message=REGISTERED)
 
 
 @account.get("/confirm/<token>")
 async def confirm_form(token: str) -> str:
-    return await render_template("confirm.html", token=token[:MAX_TOKEN])
+    return await render_page("confirm.html", token=token[:MAX_TOKEN])
 
 
 @account.post("/confirm/<token>")
 async def confirm(token: str) -> str | tuple[str, int]:
     ui = ui_context()
     if len(token) <= MAX_TOKEN and await ui.db(ui.accounts.confirm, token):
-        return await render_template("message.html", title="Address confirmed",
+        return await render_page("message.html", title="Address confirmed",
                                      message="Your address is confirmed. You can log in now.",
                                      login=True)
-    return await render_template(
+    return await render_page(
         "message.html", title="Link not valid",
         message="This confirmation link is not valid (already used or expired). Reset your "
                 "password to confirm your address with a new link."), 404
@@ -146,7 +147,7 @@ async def confirm(token: str) -> str | tuple[str, int]:
 @account.get("/password/lost")
 async def lost_form() -> str:
     _require_local()
-    return await render_template("lost.html")
+    return await render_page("lost.html")
 
 
 @account.post("/password/lost")
@@ -157,12 +158,12 @@ async def lost() -> str:
     mail = await ui.db(ui.accounts.request_reset, form.get("email", "")[:255], _links)
     if mail is not None:
         await ui.send_mail(mail)
-    return await render_template("message.html", title="Check your mail", message=RESET_SENT)
+    return await render_page("message.html", title="Check your mail", message=RESET_SENT)
 
 
 @account.get("/password/reset/<token>")
 async def reset_form(token: str) -> str:
-    return await render_template("reset.html", token=token[:MAX_TOKEN])
+    return await render_page("reset.html", token=token[:MAX_TOKEN])
 
 
 @account.post("/password/reset/<token>")
@@ -174,12 +175,12 @@ async def reset(token: str) -> str | tuple[str, int]:
     try:
         done = await ui.db(ui.accounts.reset_password, token, form.get("password", ""))
     except ManageError as error:
-        return await render_template("reset.html", token=token, error=error.message), 422
+        return await render_page("reset.html", token=token, error=error.message), 422
     if not done:
-        return await render_template(
+        return await render_page(
             "message.html", title="Link not valid",
             message="This reset link is not valid (already used or expired)."), 404
-    return await render_template("message.html", title="Password changed",
+    return await render_page("message.html", title="Password changed",
                                  message="Your new password is set. Log in with it.", login=True)
 
 

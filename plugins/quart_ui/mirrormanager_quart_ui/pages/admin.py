@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, abort, render_template
+from quart import Blueprint, abort
 from quart.typing import ResponseReturnValue
 
 from mmcore.manage.catalog import ADMIN_TABLES, KINDS, kind
 from mmcore.manage.errors import ManageError
 from mmcore.manage.rules import require_admin
 
+from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.context import current_actor, ui_context
 from mirrormanager_quart_ui.pages.common import (
     choices_for,
@@ -34,7 +35,7 @@ async def index() -> ResponseReturnValue:
     if (gone := login_redirect()) is not None:
         return gone
     require_admin(current_actor())
-    return await render_template("admin_index.html", kinds=[KINDS[t] for t in ADMIN_TABLES])
+    return await render_page("admin_index.html", kinds=[KINDS[t] for t in ADMIN_TABLES])
 
 
 async def _table_page(table: str, *, error: ManageError | None = None,
@@ -52,7 +53,7 @@ async def _table_page(table: str, *, error: ManageError | None = None,
             titles[field.name] = await ui.db(ui.store.titles, field.ref, column)
         elif field.kind == "directory":
             titles[field.name] = await ui.db(ui.store.directory_names, column)
-    return await render_template(
+    return await render_page(
         "admin_table.html", kind=managed, listed=listed, titles=titles,
         choices=await choices_for(managed, actor), values=values or {}, error=error), status
 
@@ -92,7 +93,7 @@ async def _row_page(table: str, row_id: int, *, error: ManageError | None = None
                         [getattr(row, f.name) for f in managed.fields if f.kind == "directory"])
     directories = {f.name: names.get(getattr(row, f.name), "")
                    for f in managed.fields if f.kind == "directory"}
-    return await render_template(
+    return await render_page(
         "admin_row.html", kind=managed, row=row, choices=await choices_for(managed, actor),
         directories=directories, values=values, error=error), status
 
@@ -140,5 +141,5 @@ async def audit() -> ResponseReturnValue:
     username = query_text("user")
     listed = await ui.db(ui.store.audit_entries, page, page_size, site_id=site_id,
                          host_id=host_id, username=username)
-    return await render_template("audit.html", listed=listed, site_id=site_id, host_id=host_id,
+    return await render_page("audit.html", listed=listed, site_id=site_id, host_id=host_id,
                                  username=username or "")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import trio
 from markupsafe import Markup
-from quart import Blueprint, Response, abort, render_template
+from quart import Blueprint, Response, abort
 from quart.typing import ResponseReturnValue
 
 from mmcore.manage.catalog import HOST_CHILDREN, kind
 from mmcore.manage.errors import ManageError
 from mmcore.manage.rules import require_admin
 
+from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.context import current_actor, ui_context
 from mirrormanager_quart_ui.pages.common import choices_for, form_values, see_other
 from mirrormanager_quart_ui.pages.sites import login_redirect
@@ -39,7 +40,7 @@ async def _host_page(host_id: int, *, error: ManageError | None = None,
     has_log = ui.crawl_log_dir is not None and await trio.Path(
         ui.crawl_log_dir / f"{host_id}.log").exists()
     audit = await ui.db(ui.store.audit_entries, 1, 10, host_id=host_id)
-    return await render_template(
+    return await render_page(
         "host.html", detail=detail, kind=kind("host"), children=children, choices=choices,
         panels=panels, has_log=has_log, values=values, error=error, audit=audit,
         rules=ui.manage.rules), status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from quart import Blueprint, Response, abort, jsonify, render_template
+from quart import Blueprint, Response, abort, jsonify
 
 from mmcore.manage.public import MirrorFilter
 from mmcore.manage.fields import country as parse_country
@@ -12,6 +12,7 @@ from mmcore.manage.errors import InvalidInput
 from mmcore.store import StoreError
 
 from mirrormanager_quart_ui import charts
+from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.context import ui_context
 from mirrormanager_quart_ui.pages.common import paging, query_text
 
@@ -24,7 +25,7 @@ STAT_CATEGORIES = ("countries", "archs", "repositories")
 async def index() -> str:
     ui = ui_context()
     products = await ui.public_cache.get("products", lambda: ui.db(ui.store.public_products))
-    return await render_template("index.html", products=products)
+    return await render_page("index.html", products=products)
 
 
 @public.get("/mirrors")
@@ -48,7 +49,7 @@ async def mirrors(product: str | None = None, version: str | None = None,
 
     async def render() -> str:
         listed = await ui.db(ui.store.public_mirrors, mirror_filter, page, page_size)
-        return await render_template("mirrors.html", listed=listed, filter=mirror_filter,
+        return await render_page("mirrors.html", listed=listed, filter=mirror_filter,
                                      page_size=page_size)
 
     return await ui.public_cache.get(key, render)
@@ -66,14 +67,14 @@ async def mirror(host_id: int) -> str:
     host = await ui.db(ui.store.public_host, host_id)
     if host is None:
         abort(404, "No public mirror with this number.")
-    return await render_template("mirror.html", host=host)
+    return await render_page("mirror.html", host=host)
 
 
 @public.get("/propagation")
 async def propagation_list() -> str:
     ui = ui_context()
     repos = await ui.db(ui.store.propagated_repositories)
-    return await render_template("propagation_list.html", repos=repos)
+    return await render_page("propagation_list.html", repos=repos)
 
 
 @public.get("/propagation/<int:repository_id>")
@@ -85,7 +86,7 @@ async def propagation(repository_id: int) -> str:
         abort(404, "No propagation statistics for this repository.")
     points = await ui.db(ui.store.propagation_series, repository_id)
     chart = charts.propagation_chart(points, f"Propagation of {repo.prefix}")
-    return await render_template("propagation.html", repo=repo, points=points[-60:],
+    return await render_page("propagation.html", repo=repo, points=points[-60:],
                                  chart=chart)
 
 
@@ -108,7 +109,7 @@ async def statistics(day: str | None = None, category: str = "countries") -> str
     older = [d for d in dates if d < chosen]
     newer = [d for d in dates if d > chosen]
     chart = charts.bar_chart(counts, f"Requests by {category} on {chosen}")
-    return await render_template(
+    return await render_page(
         "statistics.html", day=chosen, category=category, categories=STAT_CATEGORIES,
         counts=counts, chart=chart, previous=older[0] if older else None,
         next=newer[-1] if newer else None, has_any=bool(dates))
@@ -123,7 +124,7 @@ async def world_map() -> str:
         from mirrormanager_quart_ui.worldmap import land_outline
 
         chart = charts.world_map(locations, land_outline())
-        return await render_template("map.html", chart=chart, locations=locations)
+        return await render_page("map.html", chart=chart, locations=locations)
 
     return await ui.public_cache.get("map", render)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, redirect, render_template, request, url_for
+from quart import Blueprint, Response, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from mmcore.manage.catalog import kind
 from mmcore.manage.errors import ManageError
 from mmcore.manage.rules import require_admin
 
+from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.context import current_actor, ui_context
 from mirrormanager_quart_ui.pages.common import form_values, paging, query_text, see_other
 
@@ -29,7 +30,7 @@ async def mine() -> ResponseReturnValue:
     ui = ui_context()
     actor = current_actor()
     listed = await ui.db(ui.store.sites_of, actor.username or "")
-    return await render_template("my_sites.html", sites=listed)
+    return await render_page("my_sites.html", sites=listed)
 
 
 @sites.get("/admin/sites")
@@ -41,14 +42,14 @@ async def all_sites() -> ResponseReturnValue:
     page, page_size = paging()
     search = query_text("q")
     listed = await ui.db(ui.store.list_sites, page, page_size, search)
-    return await render_template("all_sites.html", listed=listed, search=search or "")
+    return await render_page("all_sites.html", listed=listed, search=search or "")
 
 
 @sites.get("/site/new")
 async def new_form() -> ResponseReturnValue:
     if (gone := login_redirect()) is not None:
         return gone
-    return await render_template("site_form.html", kind=kind("site"), values={}, site=None)
+    return await render_page("site_form.html", kind=kind("site"), values={}, site=None)
 
 
 @sites.post("/site/new")
@@ -59,7 +60,7 @@ async def create() -> ResponseReturnValue:
         change = await ui.db(ui.manage.create_site, current_actor(), form)
     except ManageError as error:
         form.pop("password", None)
-        return await render_template("site_form.html", kind=kind("site"), values=form,
+        return await render_page("site_form.html", kind=kind("site"), values=form,
                                      site=None, error=error), error.status
     return see_other("sites.view", site_id=change.row_id)
 
@@ -70,7 +71,7 @@ async def _site_page(site_id: int, *, error: ManageError | None = None,
     actor = current_actor()
     detail = await ui.db(ui.manage.view_site, actor, site_id)
     audit = await ui.db(ui.store.audit_entries, 1, 10, site_id=site_id)
-    return await render_template(
+    return await render_page(
         "site.html", detail=detail, kind=kind("site"), host_kind=kind("host"),
         values=values, error=error, audit=audit), status
 
@@ -126,7 +127,7 @@ async def new_host_form(site_id: int) -> ResponseReturnValue:
         return gone
     ui = ui_context()
     detail = await ui.db(ui.manage.view_site, current_actor(), site_id)
-    return await render_template("host_form.html", kind=kind("host"), values={},
+    return await render_page("host_form.html", kind=kind("host"), values={},
                                  site=detail.site)
 
 
@@ -141,7 +142,7 @@ async def create_host(site_id: int) -> ResponseReturnValue:
         if error.status in (403, 404):
             raise
         detail = await ui.db(ui.manage.view_site, actor, site_id)
-        return await render_template("host_form.html", kind=kind("host"), values=form,
+        return await render_page("host_form.html", kind=kind("host"), values=form,
                                      site=detail.site, error=error), error.status
     ui.announce_all(change.events)
     return see_other("hosts.view", host_id=change.row_id)
