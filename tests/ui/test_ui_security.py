@@ -173,3 +173,24 @@ async def test_security_headers(actors: dict) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     response = await actors["owner"].get("/sites")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_throttling_counts_the_client_behind_a_trusted_proxy(runtime: Any,
+                                                                   store: Any) -> None:
+    settings = attrs.evolve(runtime.section("ui", object), login_max_failures=2,
+                            trusted_proxies=["<local>"])  # the test client's address
+    app = create_app(runtime, settings)
+    await local_user(store, "alice")
+    browser = Browser(app)
+    await browser.get("/login")
+    attacker = {"X-Forwarded-For": "203.0.113.9"}
+    for name in ("x1", "x2"):
+        response = await browser.post("/login", {"username": name, "password": "wrong pw"},
+                                      headers=attacker)
+        assert response.status_code == 401
+    response = await browser.post("/login", {"username": "x3", "password": "wrong pw"},
+                                  headers=attacker)
+    assert response.status_code == 429  # the attacker's address is throttled
+    response = await browser.post("/login", {"username": "alice", "password": PASSWORD},
+                                  headers={"X-Forwarded-For": "198.51.100.7"})
+    assert response.status_code == 303  # another client behind the same proxy is not

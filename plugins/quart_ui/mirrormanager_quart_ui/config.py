@@ -50,6 +50,7 @@ class UiConfig:
     secret_key: str = ""
     #: send the session cookie over HTTPS only; turn off only for plain-HTTP tests
     cookie_secure: bool = True
+    #: the session cookie's name
     cookie_name: str = "mirrormanager_session"
     #: seconds a log-in lasts
     session_lifetime: int = attrs.field(default=8 * 3600, validator=v.in_(range(60, 90 * 86400)))
@@ -62,6 +63,7 @@ class UiConfig:
     #: failed log-ins per user name or address within ``login_window`` seconds before log-ins
     #: are refused until the window has passed
     login_max_failures: int = attrs.field(default=5, validator=v.in_(range(1, 1001)))
+    #: seconds over which failed log-ins are counted
     login_window: int = attrs.field(default=900, validator=v.in_(range(1, 86401)))
     #: seconds every failed log-in answer is held back
     login_failure_delay: float = attrs.field(default=1.0, validator=v.and_(v.ge(0), v.le(30)))
@@ -69,20 +71,30 @@ class UiConfig:
     token_lifetime: int = attrs.field(default=24 * 3600, validator=v.in_(range(60, 30 * 86400)))
     #: mail: SMTP server ``host`` or ``host:port``; empty: mails are written to the log
     smtp_server: str = ""
+    #: SMTP log-in (empty: none)
     smtp_username: str = ""
+    #: SMTP password
     smtp_password: str = ""
+    #: switch to TLS when the SMTP server offers STARTTLS
     smtp_starttls: bool = True
+    #: the From address of mails
     mail_from: str = "mirrormanager@localhost"
     #: OpenID Connect: the issuer URL (its ``/.well-known/openid-configuration`` is read)
     oidc_issuer: str = attrs.field(default="", validator=_url)
+    #: OpenID Connect: this application's client id at the provider
     oidc_client_id: str = ""
+    #: OpenID Connect: the client secret (sent with HTTP basic authentication)
     oidc_client_secret: str = ""
+    #: OpenID Connect: scopes asked for (add the provider's groups scope if it has one)
     oidc_scopes: list[str] = attrs.field(factory=lambda: ["openid", "email", "profile"])
-    #: the claims holding the user name and the groups
+    #: the ID token (or userinfo) claim holding the user name
     oidc_username_claim: str = "preferred_username"
+    #: the claim holding the list of groups (matched against ``admin_groups``)
     oidc_groups_claim: str = "groups"
-    #: MirrorManager2's MM_IPV4_NETBLOCK_SIZE / MM_IPV6_NETBLOCK_SIZE as prefix lengths
+    #: the largest IPv4 netblock a site admin may add, as a prefix length (MirrorManager2's
+    #: MM_IPV4_NETBLOCK_SIZE)
     ipv4_netblock_max_prefix: int = attrs.field(default=16, validator=v.in_(range(0, 33)))
+    #: the same for IPv6 (MM_IPV6_NETBLOCK_SIZE)
     ipv6_netblock_max_prefix: int = attrs.field(default=32, validator=v.in_(range(0, 129)))
     #: MirrorManager2's MM_PROTOCOL_REGEX: host category URLs must match (default: no FTP)
     url_protocol_regex: str = attrs.field(default=r"^(?!ftp)(.*)$", validator=_regex)
@@ -93,13 +105,17 @@ class UiConfig:
     #: seconds a host page reuses its categories' directory counts (they change when the
     #: crawler runs; the UI's own changes to a host drop them at once)
     host_counts_seconds: float = attrs.field(default=30.0, validator=v.and_(v.ge(0), v.le(3600)))
+    #: addresses of reverse proxies whose ``X-Forwarded-For`` names the client (its last
+    #: entry); requests from elsewhere are taken at their own address
+    trusted_proxies: list[str] = attrs.field(factory=list)
     #: largest request body accepted, bytes
     max_request_bytes: int = attrs.field(default=1024 * 1024, validator=v.in_(range(1024, 2**31)))
 
     def manage_rules(self, url_schemes: frozenset[str] | None = None) -> ManageRules:
         rules = ManageRules(
             ipv4_netblock_max_prefix=self.ipv4_netblock_max_prefix,
-            ipv6_netblock_max_prefix=self.ipv6_netblock_max_prefix,
+            #: the same for IPv6 (MM_IPV6_NETBLOCK_SIZE)
+    ipv6_netblock_max_prefix=self.ipv6_netblock_max_prefix,
             url_protocol_regex=self.url_protocol_regex,
         )
         return attrs.evolve(rules, url_schemes=url_schemes) if url_schemes else rules

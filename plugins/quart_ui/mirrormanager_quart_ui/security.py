@@ -45,7 +45,13 @@ def csrf_token() -> str:
 
 
 def client_address() -> str:
-    return (request.remote_addr or "")[:50]
+    """The client's address: the connection's, or the last ``X-Forwarded-For`` entry when the
+    connection comes from one of ``[ui] trusted_proxies``."""
+    address = request.remote_addr or ""
+    if address in ui_context().settings.trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        address = forwarded or address
+    return address[:50]
 
 
 def begin_session(login: Login) -> None:
