@@ -141,6 +141,7 @@ async def test_map_shows_public_mirrors_with_coordinates(app: Any, store: Any,
     page = (await Browser(app).get("/map")).text
     assert f'href="/mirror/{host}"' in page and f'href="/mirror/{private}"' not in page
     assert "1 mirror with a known location" in page
+    assert page.count("<path") == 1 and len(page.split('class="land"')[0]) > 20_000  # the shipped land outline
 
 
 async def test_health(app: Any) -> None:
