@@ -135,8 +135,8 @@ class AccessLogImport:
 
 @attrs.frozen
 class AccessImportOutcome:
-    #: the log's content had been imported before (its old counts were replaced)
-    replaced: bool
+    #: sources of the logs whose content had been imported before (their old counts replaced)
+    replaced: tuple[str, ...]
     #: the days whose access_stat rows were rebuilt
     days: tuple[datetime.date, ...]
     rows_written: int
@@ -180,10 +180,11 @@ class OpsStore(Protocol):
         """
 
     def move_to_archive(self, selection: ArchiveSelection, archive_category: str, *,
-                        skip_missing: bool, dry_run: bool) -> MoveReport:
+                        skip_missing: bool, dry_run: bool,
+                        skip_categories: Sequence[str] = ()) -> MoveReport:
         """Move the selected repositories into ``archive_category``: directory
         ``<archive topdir>/<old name without its first component>``, category the archive.
-        Repositories already archived are skipped.
+        Repositories already archived, or in one of ``skip_categories``, are skipped.
 
         :raises OpsRefused: unknown archive category, product, version or prefix; nothing
             selected; a target directory is missing (unless ``skip_missing``).
@@ -221,10 +222,11 @@ class OpsStore(Protocol):
         """Delete access statistics of days before ``access_before`` (with their import
         ledger) and propagation statistics older than ``propagation_before``."""
 
-    def import_access_log(self, log: AccessLogImport, *, dry_run: bool) -> AccessImportOutcome:
-        """Record one log's counts (replacing those of an earlier import of the same content)
-        and rebuild ``access_stat`` (requests and percent of the day) for its days from every
-        log imported for them."""
+    def import_access_logs(self, logs: Sequence[AccessLogImport], *,
+                           dry_run: bool) -> AccessImportOutcome:
+        """Record each log's counts (replacing those of an earlier import of the same content)
+        and rebuild ``access_stat`` (requests and percent of the day) for their days from every
+        log imported for them, in one transaction."""
 
     def embargoed_countries(self) -> frozenset[str]:
         """``embargoed_country`` codes, upper case."""

@@ -173,7 +173,8 @@ class OpsOpsMixin:
                                      None)
 
     def move_to_archive(self, selection: ArchiveSelection, archive_category: str, *,
-                        skip_missing: bool, dry_run: bool) -> MoveReport:
+                        skip_missing: bool, dry_run: bool,
+                        skip_categories: Sequence[str] = ()) -> MoveReport:
         r, v, p, d, c = t.repository, t.version, t.product, t.directory, t.category
         with transaction(self, "move repositories to the archive in", dry_run) as conn:
             archive_id = _one_id(conn, c, "archive category", name=archive_category)
@@ -205,6 +206,8 @@ class OpsOpsMixin:
             for row in rows:
                 if row.directory is None:
                     skipped.append((row.name, "has no directory"))
+                elif row.category in skip_categories:
+                    skipped.append((row.name, f"category {row.category} is never archived"))
                 elif row.category_id == archive_id or row.directory.startswith(archive_top + "/"):
                     skipped.append((row.name, "already archived"))
                 else:

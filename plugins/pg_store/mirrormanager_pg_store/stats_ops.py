@@ -9,7 +9,7 @@ the day is counted once -- while two logs holding parts of one day add up.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,38 +59,53 @@ class StatsOpsMixin:
 
     engine: sa.Engine
 
-    def import_access_log(self, log: AccessLogImport, *, dry_run: bool) -> AccessImportOutcome:
-        imp, cnt = t.access_stat_import, t.access_stat_import_count
+    def import_access_logs(self, logs: Sequence[AccessLogImport], *,
+                           dry_run: bool) -> AccessImportOutcome:
         with transaction(self, "import access statistics into", dry_run) as conn:
             if conn.dialect.name == "postgresql":
                 # two imports at once would rebuild the same days from different ledgers
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7242352)")
             categories = _category_ids(conn)
-            previous = conn.execute(
-                sa.select(imp.c.id).where(imp.c.digest == log.digest)
-            ).scalar()
-            days = set(log.counts)
-            if previous is not None:
-                days.update(conn.execute(
-                    sa.select(cnt.c.date).distinct().where(cnt.c.import_id == previous)
-                ).scalars())
-                conn.execute(sa.delete(cnt).where(cnt.c.import_id == previous))
-                conn.execute(sa.delete(imp).where(imp.c.id == previous))
-            import_id = int(conn.execute(
-                sa.insert(imp).values(digest=log.digest, source=log.source[-1000:],
-                                      lines=log.lines, garbage=log.garbage)
-                .returning(imp.c.id)
-            ).scalar_one())
-            _insert(conn, cnt, (
-                {"import_id": import_id, "category_id": categories[category], "date": day,
-                 "name": name[:NAME_LIMIT], "requests": requests}
-                for day, by_category in sorted(log.counts.items())
-                for category, by_name in sorted(by_category.items())
-                for name, requests in sorted(_merge_truncated(by_name).items())
-            ))
+            days: set[datetime.date] = set()
+            replaced = []
+            for log in logs:
+                days.update(log.counts)
+                if self._forget(conn, log.digest, days):
+                    replaced.append(log.source)
+                self._record(conn, log, categories)
             written = self._rebuild_days(conn, sorted(days))
-            return AccessImportOutcome(replaced=previous is not None, days=tuple(sorted(days)),
+            return AccessImportOutcome(replaced=tuple(replaced), days=tuple(sorted(days)),
                                        rows_written=written)
+
+    @staticmethod
+    def _forget(conn: sa.Connection, digest: str, days: set[datetime.date]) -> bool:
+        """Drop an earlier import of the same content (adding its days); ``True`` if any."""
+        imp, cnt = t.access_stat_import, t.access_stat_import_count
+        previous = conn.execute(sa.select(imp.c.id).where(imp.c.digest == digest)).scalar()
+        if previous is None:
+            return False
+        days.update(conn.execute(
+            sa.select(cnt.c.date).distinct().where(cnt.c.import_id == previous)
+        ).scalars())
+        conn.execute(sa.delete(cnt).where(cnt.c.import_id == previous))
+        conn.execute(sa.delete(imp).where(imp.c.id == previous))
+        return True
+
+    @staticmethod
+    def _record(conn: sa.Connection, log: AccessLogImport, categories: dict[str, int]) -> None:
+        imp, cnt = t.access_stat_import, t.access_stat_import_count
+        import_id = int(conn.execute(
+            sa.insert(imp).values(digest=log.digest, source=log.source[-1000:],
+                                  lines=log.lines, garbage=log.garbage)
+            .returning(imp.c.id)
+        ).scalar_one())
+        _insert(conn, cnt, (
+            {"import_id": import_id, "category_id": categories[category], "date": day,
+             "name": name, "requests": requests}
+            for day, by_category in sorted(log.counts.items())
+            for category, by_name in sorted(by_category.items())
+            for name, requests in sorted(_merge_truncated(by_name).items())
+        ))
 
     def _rebuild_days(self, conn: sa.Connection, days: list[datetime.date]) -> int:
         s, cnt = t.access_stat, t.access_stat_import_count
@@ -134,7 +149,7 @@ class StatsOpsMixin:
                                      propagation_stats_deleted=propagation)
 
 
-def _merge_truncated(by_name: dict[str, int]) -> dict[str, int]:
+def _merge_truncated(by_name: Mapping[str, int]) -> Mapping[str, int]:
     """Names cut to the column's length may collide; their counts add up."""
     if all(len(name) <= NAME_LIMIT for name in by_name):
         return by_name
