@@ -78,8 +78,8 @@ class NetblockBuilder:
     bogons: int = 0
     too_broad: int = 0
     no_origin: int = 0
-    _bogons: dict[int, dict[int, list[tuple[int, int]]]] = attrs.field(
-        factory=lambda: {4: _ranges(BOGONS_V4), 6: _ranges(BOGONS_V6)}
+    _bogon_ranges: dict[int, dict[int, list[tuple[int, int]]]] = attrs.field(
+        init=False, factory=lambda: {4: _ranges(BOGONS_V4), 6: _ranges(BOGONS_V6)}
     )
 
     def add_rib(self, path: Path, progress: Callable[[int], None] | None = None) -> None:
@@ -99,7 +99,7 @@ class NetblockBuilder:
         if length < (self.min_prefix_v4 if family == 4 else self.min_prefix_v6):
             self.too_broad += 1
             return
-        candidates = self._bogons[family].get(address[0])
+        candidates = self._bogon_ranges[family].get(address[0])
         if candidates and self._inside(address, length, candidates):
             self.bogons += 1
             return
