@@ -139,7 +139,7 @@ def test_expire_repo_refuses_unknowns(store, config: Path) -> None:
 
 def test_add_product(store, config: Path) -> None:
     before = dump(store)
-    args = ["add-product", "-n", "Lumina", "-v", "1", "-v", "2", "--master-host",
+    args = ["add-product", "-n", "Lumina", "--version", "1", "--version", "2", "--master-host",
             "master.example"]
     status, out, _ = run_cli(config, *args, "--dry-run")
     assert status == 0 and "would create product Lumina" in out

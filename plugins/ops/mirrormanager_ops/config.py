@@ -14,28 +14,13 @@ from __future__ import annotations
 
 import attrs
 
-
-def _positive(_instance: object, attribute: attrs.Attribute, value: int) -> None:
-    if value < 1:
-        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
+from mmcore.validators import at_least, between, checked
 
 
-def _fraction(_instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if not 0 <= value < 1:
-        raise ValueError(f"{attribute.name} must be in [0, 1), got {value}")
-
-
-def _prefix_length(maximum: int):  # type: ignore[no-untyped-def]
-    def check(_instance: object, attribute: attrs.Attribute, value: int) -> None:
-        if not 0 <= value <= maximum:
-            raise ValueError(f"{attribute.name} must be in 0..{maximum}, got {value}")
-    return check
-
-
-def _countries(_instance: object, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+def _countries(value: tuple[str, ...]) -> None:
     for code in value:
         if len(code) != 2 or not code.isalpha():
-            raise ValueError(f"{attribute.name}: {code!r} is not a two-letter country code")
+            raise ValueError(f"{code!r} is not a two-letter country code")
 
 
 @attrs.frozen
@@ -44,13 +29,13 @@ class OpsConfig:
 
     #: ``expire-stats``: access statistics older than this many days are deleted
     #: (MirrorManager2's ACCESS_STATS_KEEP_DAYS)
-    access_stats_keep_days: int = attrs.field(default=30, validator=_positive)
+    access_stats_keep_days: int = attrs.field(default=30, validator=at_least(1))
     #: ``expire-stats``: propagation statistics older than this (PROPAGATION_KEEP_DAYS)
-    propagation_keep_days: int = attrs.field(default=7, validator=_positive)
+    propagation_keep_days: int = attrs.field(default=7, validator=at_least(1))
     #: statistics count their clients as ``N/``; the world map leaves their hosts out
     #: (EMBARGOED_COUNTRIES; the ``embargoed_country`` table is added to these)
     embargoed_countries: tuple[str, ...] = attrs.field(
-        default=("CU", "IR", "KP", "SD", "SY"), validator=_countries
+        default=("CU", "IR", "KP", "SD", "SY"), validator=checked(_countries)
     )
     #: ``worldmap``: a GeoIP2 (or GeoLite2) City database
     geoip_city: str = "/usr/share/GeoIP/GeoLite2-City.mmdb"
@@ -68,10 +53,10 @@ class OpsConfig:
     #: ``netblocks update``: dumps (files or URLs) read when ``--rib`` is not given
     netblock_ribs: tuple[str, ...] = ()
     #: ``netblocks update``: broader prefixes are dropped
-    min_prefix_v4: int = attrs.field(default=8, validator=_prefix_length(32))
-    min_prefix_v6: int = attrs.field(default=16, validator=_prefix_length(128))
+    min_prefix_v4: int = attrs.field(default=8, validator=between(0, 32))
+    min_prefix_v6: int = attrs.field(default=16, validator=between(0, 128))
     #: ``netblocks update``: refuse a result with more than this fraction fewer lines than
     #: the file it replaces (unless ``--force``)
-    netblocks_max_shrink: float = attrs.field(default=0.5, validator=_fraction)
+    netblocks_max_shrink: float = attrs.field(default=0.5, validator=between(0, 0.99))
     #: ``netblocks update``: largest dump downloaded, in bytes
-    netblocks_max_download: int = attrs.field(default=4 << 30, validator=_positive)
+    netblocks_max_download: int = attrs.field(default=4 << 30, validator=at_least(1))

@@ -6,25 +6,11 @@ Light on purpose: each command's work lives in a module imported only when it ru
 from __future__ import annotations
 
 import argparse
-import importlib
-from collections.abc import Callable
-from typing import Any
 
 from mmcore import hookimpl
 from mmcore.commands import CliCommand
 
 from .config import OpsConfig
-
-
-def _lazy(target: str) -> Callable[[Any, argparse.Namespace], int]:
-    """``run(runtime, args)`` importing ``"module:function"`` only when the command runs."""
-    module, _, name = target.partition(":")
-
-    def run(runtime: Any, args: argparse.Namespace) -> int:
-        return int(getattr(importlib.import_module(module), name)(runtime, args))
-
-    run.__qualname__ = target
-    return run
 
 
 def _dry_run(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +50,7 @@ def _expire_repo(parser: argparse.ArgumentParser) -> None:
 
 def _add_product(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--name", required=True, help="the product's name")
-    parser.add_argument("-v", "--version", action="append", default=[], dest="versions",
+    parser.add_argument("--version", action="append", default=[], dest="versions",
                         metavar="VERSION", help="a version (repeatable)")
     parser.add_argument("-c", "--category",
                         help="the category (default: '<[ops] category_prefix> NAME')")
@@ -127,30 +113,30 @@ def mm_cli_commands() -> list[CliCommand]:
     return [
         CliCommand(("move-devel-to-release",),
                    "after a release: repoint its development repositories to releases/",
-                   _lazy(f"{release}:move_devel_to_release"), _move_devel),
+                   f"{release}:move_devel_to_release", _move_devel),
         CliCommand(("move-to-archive",),
                    "when a release ends: move its repositories to the archive category",
-                   _lazy(f"{release}:move_to_archive"), _move_archive),
+                   f"{release}:move_to_archive", _move_archive),
         CliCommand(("expire-repo",),
                    "after a bad push: keep only the newest file details of a version's "
-                   "repositories", _lazy(f"{release}:expire_repo"), _expire_repo),
+                   "repositories", f"{release}:expire_repo", _expire_repo),
         CliCommand(("add-product",), "create a product with its versions and category",
-                   _lazy(f"{release}:add_product"), _add_product),
+                   f"{release}:add_product", _add_product),
         CliCommand(("update-file-detail",),
                    "re-read one repomd.xml right after a push (without a whole umdl run)",
-                   _lazy(f"{release}:update_file_detail"), _update_file_detail),
+                   f"{release}:update_file_detail", _update_file_detail),
         CliCommand(("expire-stats",),
                    "delete access and propagation statistics older than [ops] keeps them",
-                   _lazy("mirrormanager_ops.stats:expire_stats"), _expire_stats),
+                   "mirrormanager_ops.stats:expire_stats", _expire_stats),
         CliCommand(("stats", "import"),
                    "count list-server access logs into per-day statistics (idempotent)",
-                   _lazy("mirrormanager_ops.stats:stats_import"), _stats_import),
+                   "mirrormanager_ops.stats:stats_import", _stats_import),
         CliCommand(("netblocks", "update"),
                    "build the list server's CIDR -> ASN file from BGP RIB dumps (MRT)",
-                   _lazy("mirrormanager_ops.netblocks_command:run"), _netblocks_update),
+                   "mirrormanager_ops.netblocks_command:run", _netblocks_update),
         CliCommand(("worldmap",), "host coordinates for the map, from a GeoIP2 City database",
-                   _lazy("mirrormanager_ops.worldmap:run"), _worldmap),
+                   "mirrormanager_ops.worldmap:run", _worldmap),
         CliCommand(("rsync-filter",),
                    "rsync filter rules for the directories changed since a time",
-                   _lazy("mirrormanager_ops.rsync_filter:run"), _rsync_filter),
+                   "mirrormanager_ops.rsync_filter:run", _rsync_filter),
     ]
