@@ -58,15 +58,19 @@ def test_reader_counts_and_garbage(tmp_path: Path) -> None:
         assert (other.digest, other.counts) == (log.digest, log.counts)
 
 
-def test_reader_folds_many_distinct_lines(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(accesslog, "FOLD_AT", 5)
+def test_reader_across_blocks_and_days(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(accesslog, "BLOCK", 64)  # many blocks, lines cut across them
-    text = "".join(line("192.0.2.1", DAY1, "DE", f"repo-{i % 40}", "x86_64") for i in range(400))
-    text += "junk\n" * 7 + "IP: no newline at the end"
+    monkeypatch.setattr(accesslog, "MAX_LINE", 300)
+    text = "".join(line("192.0.2.1", DAY1 if i < 250 else DAY2, "DE", f"repo-{i % 40}",
+                        "x86_64") for i in range(400))
+    text += "junk\n" * 7 + "x" * 1000 + "\n"  # a line longer than MAX_LINE: garbage
+    text += line("192.0.2.1", DAY2, "SE", "last", "aarch64").rstrip("\n")  # no newline at end
     log = read_access_log(write_gz(tmp_path / "many.gz", text))
-    assert (log.lines, log.garbage) == (408, 8)
-    assert sum(log.counts[DAY1]["repositories"].values()) == 400
-    assert log.counts[DAY1]["repositories"]["repo-7"] == 10
+    assert (log.lines, log.garbage) == (409, 8)
+    assert sum(log.counts[DAY1]["repositories"].values()) == 250
+    assert log.counts[DAY1]["repositories"]["repo-7"] == 7
+    assert log.counts[DAY2]["countries"] == {"DE": 150, "SE": 1}
+    assert log.counts[DAY2]["archs"] == {"x86_64": 150, "aarch64": 1}
 
 
 def test_reader_refuses_truncated_and_corrupt_files(tmp_path: Path) -> None:

@@ -52,8 +52,9 @@ class OpsConfig:
     master_host: str = ""
     #: ``netblocks update``: dumps (files or URLs) read when ``--rib`` is not given
     netblock_ribs: tuple[str, ...] = ()
-    #: ``netblocks update``: broader prefixes are dropped
+    #: ``netblocks update``: IPv4 prefixes broader than this are dropped
     min_prefix_v4: int = attrs.field(default=8, validator=between(0, 32))
+    #: ``netblocks update``: IPv6 prefixes broader than this are dropped
     min_prefix_v6: int = attrs.field(default=16, validator=between(0, 128))
     #: ``netblocks update``: refuse a result with more than this fraction fewer lines than
     #: the file it replaces (unless ``--force``)
