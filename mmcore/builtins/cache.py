@@ -16,19 +16,6 @@ from mmcore.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-o", "--output", metavar="FILE",
-        help="where to write the cache (default: the writer's configured path); needs one "
-             "writer (--format when several are installed)",
-    )
-    parser.add_argument(
-        "--format", metavar="NAME", action="append", default=[],
-        help="cache writer to run (repeatable; default: every installed writer; see "
-             "`mirrormanager plugins`)",
-    )
-
-
 def select_writers(installed: list[CacheWriter], names: list[str]) -> list[CacheWriter]:
     """The writers named (in the order given), or every installed one when none is named.
 

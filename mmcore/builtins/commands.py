@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 from mmcore import hookimpl
-from mmcore.builtins.cache import configure as configure_cache_write
-from mmcore.builtins.serve import serve_commands
 from mmcore.commands import CliCommand
-from mmcore.plugins import PluginManager
+
+if TYPE_CHECKING:
+    from mmcore.frontend import Frontend
+    from mmcore.plugins import PluginManager
 
 
 def configure_import(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +29,35 @@ def configure_import(parser: argparse.ArgumentParser) -> None:
 
 def configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+
+def configure_cache_write(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="where to write the cache (default: the writer's configured path); needs one "
+             "writer (--format when several are installed)",
+    )
+    parser.add_argument(
+        "--format", metavar="NAME", action="append", default=[],
+        help="cache writer to run (repeatable; default: every installed writer; see "
+             "`mirrormanager plugins`)",
+    )
+
+
+def serve_commands(frontends: list[Frontend]) -> list[CliCommand]:
+    """One ``serve NAME`` command per installed frontend (run by :mod:`mmcore.builtins.serve`)."""
+    return [
+        CliCommand(("serve", frontend.name), frontend.help, "mmcore.builtins.serve:run",
+                   partial(_configure_serve, frontend))
+        for frontend in sorted(frontends, key=lambda f: f.name)
+    ]
+
+
+def _configure_serve(frontend: Frontend, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listen", metavar="HOST:PORT",
+                        help="address to listen on (default: from the configuration)")
+    frontend.configure(parser)
+    parser.set_defaults(_frontend=frontend.name)
 
 
 def configure_dataset(parser: argparse.ArgumentParser) -> None:

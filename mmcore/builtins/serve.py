@@ -12,35 +12,13 @@ from __future__ import annotations
 import argparse
 import signal
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
-from mmcore.commands import CliCommand
 from mmcore.frontend import Frontend, FrontendStarted, ServeControl, find_frontend
 from mmcore.runtime import Runtime
 
 #: seconds a stopping frontend gets to finish what it is doing before it is cancelled
 STOP_GRACE = 10.0
-
-
-def serve_commands(frontends: list[Frontend]) -> list[CliCommand]:
-    """One ``serve NAME`` command per installed frontend."""
-    return [
-        CliCommand(
-            ("serve", frontend.name),
-            frontend.help,
-            "mmcore.builtins.serve:run",
-            partial(_configure, frontend),
-        )
-        for frontend in sorted(frontends, key=lambda f: f.name)
-    ]
-
-
-def _configure(frontend: Frontend, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen", metavar="HOST:PORT",
-                        help="address to listen on (default: from the configuration)")
-    frontend.configure(parser)
-    parser.set_defaults(_frontend=frontend.name)
 
 
 def run(runtime: Runtime, args: argparse.Namespace) -> int:

@@ -7,11 +7,12 @@ import argparse
 
 from mmcore import hookimpl
 from mmcore.commands import CliCommand
-from mmcore.crawl.config import CrawlerConfig
 
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from mmcore.crawl.config import CrawlerConfig
+
     return {"crawler": CrawlerConfig}
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from mmcore import hookimpl
 from mmcore.commands import CliCommand
-from mmcore.scan.config import UmdlConfig
 
 if TYPE_CHECKING:
     from mmcore.scan.source import ScannerSource
@@ -16,6 +15,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from mmcore.scan.config import UmdlConfig
+
     return {"umdl": UmdlConfig}
 
 

@@ -12,17 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mmcore.commands import CommandError, UsageError
-from mmcore.frontend import FrontendStarted, ServeControl
-from mmcore.validators import parse_listen
-
-from mirrormanager_mirrorlist.config import MirrorlistConfig
-
 if TYPE_CHECKING:
     import trio
 
+    from mmcore.frontend import FrontendStarted, ServeControl
     from mmcore.runtime import Runtime
 
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
     from mirrormanager_mirrorlist.server import ServerSettings
 
 #: command-line flag -> ``[mirrorlist]`` key
@@ -38,6 +34,8 @@ _FLAGS = {
 
 
 def settings_from_config(section: MirrorlistConfig) -> ServerSettings:
+    from mmcore.validators import parse_listen
+
     from mirrormanager_mirrorlist.httpserver import HttpLimits
     from mirrormanager_mirrorlist.server import ServerSettings
 
@@ -98,8 +96,11 @@ class MirrorlistFrontend:
     ) -> None:
         import trio
 
+        from mmcore.commands import CommandError, UsageError
         from mmcore.errors import first_of
+        from mmcore.frontend import FrontendStarted
 
+        from mirrormanager_mirrorlist.config import MirrorlistConfig
         from mirrormanager_mirrorlist.inputs import LoadError
         from mirrormanager_mirrorlist.server import Started, run_server
 

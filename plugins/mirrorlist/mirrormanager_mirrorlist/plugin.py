@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mmcore import hookimpl
-from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.frontend import MirrorlistFrontend
 
 if TYPE_CHECKING:
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
+
     return {"mirrorlist": MirrorlistConfig}
 
 

@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from mmcore.commands import UsageError
-from mmcore.frontend import FrontendStarted, ServeControl
-
-from mirrormanager_quart_ui.config import UiConfig
-
 if TYPE_CHECKING:
     import trio
 
+    from mmcore.frontend import FrontendStarted, ServeControl
     from mmcore.runtime import Runtime
 
 #: seconds hypercorn gets to finish open requests once asked to stop
@@ -46,7 +42,11 @@ class UiFrontend:
         from hypercorn.config import Config as HypercornConfig
         from hypercorn.trio import serve as hypercorn_serve
 
+        from mmcore.commands import UsageError
+        from mmcore.frontend import FrontendStarted
+
         from mirrormanager_quart_ui.app import create_app
+        from mirrormanager_quart_ui.config import UiConfig
 
         try:
             settings = attrs.evolve(runtime.section("ui", UiConfig), **dict(overrides))

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from mmcore import hookimpl
 
-from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.frontend import UiFrontend
 
 if TYPE_CHECKING:
@@ -16,6 +15,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from mirrormanager_quart_ui.config import UiConfig
+
     return {"ui": UiConfig}
 
 

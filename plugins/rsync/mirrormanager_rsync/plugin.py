@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mmcore import hookimpl
-from mirrormanager_rsync.config import RsyncSettings
 
 if TYPE_CHECKING:
     from mmcore.crawl.protocol import CrawlProtocol
@@ -20,11 +19,14 @@ if TYPE_CHECKING:
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from mirrormanager_rsync.config import RsyncSettings
+
     return {"rsync": RsyncSettings}
 
 
 @hookimpl
 def mm_scanner_sources(runtime: Runtime) -> list[ScannerSource]:
+    from mirrormanager_rsync.config import RsyncSettings
     from mirrormanager_rsync.source import FileListingSource, RsyncSource
 
     return [RsyncSource(runtime.section("rsync", RsyncSettings)), FileListingSource()]
@@ -32,6 +34,7 @@ def mm_scanner_sources(runtime: Runtime) -> list[ScannerSource]:
 
 @hookimpl
 def mm_crawl_protocols(runtime: Runtime) -> list[CrawlProtocol]:
+    from mirrormanager_rsync.config import RsyncSettings
     from mirrormanager_rsync.protocol import RsyncProtocol
 
     return [RsyncProtocol(runtime.section("rsync", RsyncSettings))]
