@@ -99,6 +99,14 @@ class Consumer:
         self.connection.close()
 
 
+@pytest.fixture(autouse=True)
+def close_publishers() -> Iterator[None]:
+    """The process's publishers are flushed and stopped after each test (not at exit, when
+    pytest has closed the streams their log lines would go to)."""
+    yield
+    publisher_module.close_all()
+
+
 @pytest.fixture
 def prefix() -> str:
     return f"mmtest{secrets.token_hex(4)}"

@@ -7,15 +7,17 @@ from typing import Any
 
 from mmcore import hookimpl
 
-from .config import AmqpConfig
-
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from .config import AmqpConfig
+
     return {"amqp": AmqpConfig}
 
 
 def _forward(event: Any, runtime: Any) -> None:
+    from .config import AmqpConfig
+
     config = runtime.section("amqp", AmqpConfig)
     if not config.url:
         return

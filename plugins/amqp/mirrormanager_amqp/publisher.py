@@ -27,6 +27,8 @@ from .config import AmqpConfig
 from .messages import Message
 
 log = logging.getLogger("mirrormanager_amqp")
+# pika logs every connection step at INFO; our own lines say what matters
+logging.getLogger("pika").setLevel(logging.WARNING)
 
 DROP_LOG_INTERVAL = 10.0
 #: how often the thread wakes to serve heartbeats and notice a stop

@@ -10,8 +10,6 @@ import argparse
 from mmcore import hookimpl
 from mmcore.commands import CliCommand
 
-from .config import OpsConfig
-
 
 def _dry_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
@@ -104,6 +102,8 @@ def _rsync_filter(parser: argparse.ArgumentParser) -> None:
 
 @hookimpl
 def mm_config_sections() -> dict[str, type]:
+    from .config import OpsConfig
+
     return {"ops": OpsConfig}
 
 
