@@ -250,17 +250,11 @@ def loads(data: bytes | memoryview, *, max_size: int = 64 << 20) -> Any:
             target: dict[Any, Any] = {}
             setitems(target, items)
             stack.append(target)
-        elif op == 0x61:  # APPEND
-            value = pop()
+        elif op in (0x61, 0x65):  # APPEND, APPENDS
+            items = [pop()] if op == 0x61 else pop_mark()
             target = top()
             if not isinstance(target, list):
                 raise PickleRefused(f"offset {at}: APPEND to something that is not a list")
-            target.append(value)
-        elif op == 0x65:  # APPENDS
-            items = pop_mark()
-            target = top()
-            if not isinstance(target, list):
-                raise PickleRefused(f"offset {at}: APPENDS to something that is not a list")
             target.extend(items)
         elif op == 0x73:  # SETITEM
             value, key = pop(), pop()

@@ -14,6 +14,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from mmcore.scan.metadata import Digests
+
 
 
 class OpsRefused(Exception):
@@ -97,17 +99,6 @@ class AddProductReport:
     created: tuple[tuple[str, str], ...] = ()
     #: what existed already and was left as it was
     existing: tuple[tuple[str, str], ...] = ()
-
-
-@attrs.frozen
-class FileDetailValue:
-    filename: str
-    timestamp: int
-    size: int
-    md5: str | None = None
-    sha1: str | None = None
-    sha256: str | None = None
-    sha512: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,10 +199,10 @@ class OpsStore(Protocol):
             product.
         """
 
-    def record_file_detail(self, directory: str, detail: FileDetailValue, *,
-                           dry_run: bool) -> bool:
-        """Insert a file detail for ``directory`` unless an identical row exists; ``True``
-        when inserted.
+    def record_file_detail(self, directory: str, filename: str, timestamp: int,
+                           sums: Digests, *, dry_run: bool) -> bool:
+        """Insert a file detail (``sums``: size and digests) for ``directory`` unless an
+        identical row exists; ``True`` when inserted.
 
         :raises OpsRefused: the directory is not in the database (scan it first).
         """

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mmcore.commands import CommandError, UsageError
-from mmcore.ops.store import ArchiveSelection, FileDetailValue, MoveReport, NewProduct
+from mmcore.ops.store import ArchiveSelection, MoveReport, NewProduct
 from mmcore.scan.config import UmdlConfig
 from mmcore.scan.metadata import MetadataError, digests, repomd_timestamp
 
@@ -139,12 +139,9 @@ def update_file_detail(runtime: Any, args: argparse.Namespace) -> int:
     except MetadataError as exc:
         raise CommandError(f"{path}: {exc}") from None
     sums = digests(data)
-    detail = FileDetailValue(filename=path.name, timestamp=timestamp, size=sums.size,
-                             md5=sums.md5, sha1=sums.sha1, sha256=sums.sha256,
-                             sha512=sums.sha512)
 
     def work() -> int:
-        added = runtime.open_store().record_file_detail(directory, detail,
+        added = runtime.open_store().record_file_detail(directory, path.name, timestamp, sums,
                                                         dry_run=args.dry_run)
         summary(runtime, "update-file-detail", directory=directory, file=path.name,
                 timestamp=timestamp, added=added, dry_run=args.dry_run)

@@ -30,6 +30,7 @@ from mmcore.passwords import hash_password, is_password_hash
 from mmcore.safe_pickle import PickleRefused, loads
 
 from . import migrate, schema
+from .ops_ops import transaction
 
 #: MirrorManager2's own migration table
 MM2_VERSION_TABLE = "alembic_version"
@@ -181,30 +182,22 @@ def convert_file_lists(conn: sa.Connection, *, clear_unreadable: bool,
     return converted, refused
 
 
-def adopt(engine: sa.Engine, *, dry_run: bool, clear_unreadable: bool = False,
+def adopt(store: Any, *, dry_run: bool, clear_unreadable: bool = False,
           progress: Callable[[int], None] | None = None) -> AdoptReport:
-    """Adopt the database behind ``engine`` (see the module docs) in one transaction."""
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7242351)")
-            mm2_revision = check_mm2(conn)
-            before = set(sa.inspect(conn).get_table_names())
-            hashed = hash_site_passwords(conn, dry_run=dry_run)
-            converted, cleared = convert_file_lists(conn, clear_unreadable=clear_unreadable,
-                                                    progress=progress)
-            migrate.upgrade(conn)
-            revision = migrate.current_revision(conn)
-            created = sorted(set(sa.inspect(conn).get_table_names()) - before
-                             - {migrate.VERSION_TABLE})
-        except BaseException:
-            trans.rollback()
-            raise
-        if dry_run:
-            trans.rollback()
-        else:
-            trans.commit()
+    """Adopt the database of ``store`` (a ``SqlStore``; see the module docs) in one
+    transaction."""
+    with transaction(store, "adopt", dry_run) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7242351)")
+        mm2_revision = check_mm2(conn)
+        before = set(sa.inspect(conn).get_table_names())
+        hashed = hash_site_passwords(conn, dry_run=dry_run)
+        converted, cleared = convert_file_lists(conn, clear_unreadable=clear_unreadable,
+                                                progress=progress)
+        migrate.upgrade(conn)
+        revision = migrate.current_revision(conn)
+        created = sorted(set(sa.inspect(conn).get_table_names()) - before
+                         - {migrate.VERSION_TABLE})
     assert revision is not None
     return AdoptReport(mm2_revision=mm2_revision, tables_created=tuple(created),
                        passwords_hashed=hashed, file_lists_converted=converted,

@@ -17,9 +17,8 @@ from .store import SqlStore
 def run(runtime: Any, args: argparse.Namespace) -> int:
     store = SqlStore(args.url, create=False)
     try:
-        with store._errors("adopt"), Progress("directory.files", None,
-                                              stream=runtime.err) as progress:
-            report = adopt(store.engine, dry_run=args.dry_run,
+        with Progress("directory.files", None, stream=runtime.err) as progress:
+            report = adopt(store, dry_run=args.dry_run,
                            clear_unreadable=args.clear_unreadable, progress=progress.advance)
     except AdoptError as exc:
         raise CommandError(f"cannot adopt {store.display_url}: {exc}") from None

@@ -19,13 +19,14 @@ from mmcore.ops.store import (
     AddProductReport,
     ArchiveSelection,
     ExpireReport,
-    FileDetailValue,
     MapHost,
     MoveReport,
     NewProduct,
     OpsRefused,
     RepositoryMove,
 )
+
+from mmcore.scan.metadata import Digests
 
 from . import schema as t
 
@@ -353,8 +354,8 @@ class OpsOpsMixin:
 
     # -- one file detail -------------------------------------------------------------------------
 
-    def record_file_detail(self, directory: str, detail: FileDetailValue, *,
-                           dry_run: bool) -> bool:
+    def record_file_detail(self, directory: str, filename: str, timestamp: int,
+                           sums: Digests, *, dry_run: bool) -> bool:
         fd = t.file_detail
         with transaction(self, "record a file detail in", dry_run) as conn:
             directory_id = conn.execute(
@@ -363,9 +364,9 @@ class OpsOpsMixin:
             if directory_id is None:
                 raise OpsRefused(f"directory {directory!r} is not in the database (run umdl)")
             values = {
-                "filename": detail.filename, "timestamp": detail.timestamp, "size": detail.size,
-                "md5": detail.md5, "sha1": detail.sha1, "sha256": detail.sha256,
-                "sha512": detail.sha512, "directory_id": directory_id,
+                "filename": filename, "timestamp": timestamp, "size": sums.size,
+                "md5": sums.md5, "sha1": sums.sha1, "sha256": sums.sha256,
+                "sha512": sums.sha512, "directory_id": directory_id,
             }
             same = conn.execute(sa.select(fd.c.id).where(
                 *(fd.c[k].is_(None) if x is None else fd.c[k] == x for k, x in values.items())
