@@ -8,11 +8,11 @@ import gzip
 import http.server
 import io
 import ipaddress
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import mrtparse
 import pytest
 from ops_data import run_cli, write_config
 
@@ -67,7 +67,19 @@ def ribs(tmp_path: Path) -> tuple[Path, Path]:
     return first, second
 
 
+def import_mrtparse():  # type: ignore[no-untyped-def]
+    """mrtparse sets SIGPIPE to its default action when imported (a writer to a closed socket
+    would kill the whole test process): import it here and put Python's setting back."""
+    previous = signal.getsignal(signal.SIGPIPE)
+    try:
+        import mrtparse
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+    return mrtparse
+
+
 def test_reader_agrees_with_mrtparse(tmp_path: Path) -> None:
+    mrtparse = import_mrtparse()
     path = tmp_path / "plain.mrt"
     path.write_bytes(rib_bytes(ROUTES, ODD))
     ours = [(str(ipaddress.ip_network((address, length))), origin)
