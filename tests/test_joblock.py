@@ -76,3 +76,19 @@ def test_run_locked_returns_the_distinct_status(tmp_path: Path) -> None:
 def test_bad_job_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         lock_path(tmp_path, "../etc/passwd")
+
+
+@pytest.mark.parametrize(("argv", "job"), [
+    (("umdl",), "umdl"), (("crawl",), "crawl"), (("crawl", "propagation"), "crawl-propagation"),
+    (("cache", "write"), "cache-write"),
+])
+def test_the_core_jobs_exit_at_once_while_another_run_holds_their_lock(tmp_path, argv, job):
+    from installed import run_cli
+
+    config = tmp_path / "mm.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "mm.db"}"\n'
+                      f'[paths]\ndata_dir = "{tmp_path / "var"}"\n')
+    with job_lock(tmp_path / "var", job):
+        result = run_cli("--config", str(config), *argv, cwd=tmp_path)
+    assert result.returncode == EXIT_LOCKED, result.stderr
+    assert job in result.stderr and not (tmp_path / "mm.db").exists()

@@ -52,3 +52,11 @@ def mm_event_site_deleted(event: Any, runtime: Any) -> None:
 @hookimpl
 def mm_event_host_disabled(event: Any, runtime: Any) -> None:
     _forward(event, runtime)
+
+
+@hookimpl
+def mm_runtime_closing() -> None:
+    """Flush what is queued (bounded by each publisher's close timeout) and stop the threads."""
+    from .publisher import close_all
+
+    close_all()

@@ -11,7 +11,6 @@ queue is given ``flush_timeout`` seconds to drain; what is left is counted as dr
 
 from __future__ import annotations
 
-import atexit
 import logging
 import queue
 import threading
@@ -162,7 +161,8 @@ _registry_lock = threading.Lock()
 
 
 def publisher_for(config: AmqpConfig) -> Publisher:
-    """The process's publisher for these settings (started on first use, flushed at exit)."""
+    """The process's publisher for these settings (started on first use, flushed by
+    :func:`close_all` when the runtime closes)."""
     with _registry_lock:
         publisher = _publishers.get(config)
         if publisher is None:
@@ -177,5 +177,3 @@ def close_all() -> None:
     for publisher in publishers:
         publisher.close()
 
-
-atexit.register(close_all)
