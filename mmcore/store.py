@@ -25,6 +25,7 @@ from mmcore.cache import CacheSource
 from mmcore.crawl.store import CrawlStore
 from mmcore.manage.public import PublicStore
 from mmcore.manage.store import ManageStore
+from mmcore.ops.store import OpsStore
 from mmcore.scan.store import ScanStore
 
 if TYPE_CHECKING:
@@ -120,9 +121,9 @@ class BulkStore(Protocol):
 
 @runtime_checkable
 class Store(
-    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource,
+    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
     ManageStore, PublicStore, AccountStore, Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
-    the scanner's, crawler's and cache writer's operations, and the management, public-page and
-    account operations of the web UI and API."""
+    the scanner's, crawler's, cache writer's and operations commands' operations, and the
+    management, public-page and account operations of the web UI and API."""
