@@ -562,6 +562,8 @@ access_stat_import_count = sa.Table(
     sa.Column("date", sa.Date, primary_key=True, index=True),
     sa.Column("name", sa.String(255), primary_key=True),
     sa.Column("requests", sa.BigInteger, nullable=False),
+)
+
 # --------------------------------------------------------------------------------------------
 # this project's additions (migration 0003): server-side sessions, one-time tokens, the log-in
 # throttle, the audit log of the web UI and API, and the crawl history
