@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from markupsafe import escape
 from quart import Blueprint, abort, jsonify, request
 
@@ -17,6 +18,13 @@ from mirrormanager_quart_ui.context import current_actor, ui_context
 from mirrormanager_quart_ui.extension import HostPanel, NavEntry, UiRoutes
 
 from tests.ui.conftest import Browser, World, make_runtime
+
+
+@pytest.fixture
+def store_url(tmp_path: Any) -> str:
+    """These tests do not depend on the database backend: SQLite only."""
+    return f"sqlite:///{tmp_path / 'mirrormanager.db'}"
+
 
 TOKEN = "s3cret-api-token"
 

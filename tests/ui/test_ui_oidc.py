@@ -19,6 +19,13 @@ from mirrormanager_quart_ui.app import create_app
 from tests.ui.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 
 
+
+@pytest.fixture
+def store_url(tmp_path: Any) -> str:
+    """These tests do not depend on the database backend: SQLite only."""
+    return f"sqlite:///{tmp_path / 'mirrormanager.db'}"
+
+
 @pytest.fixture
 async def provider(nursery: trio.Nursery) -> Provider:
     found = Provider()

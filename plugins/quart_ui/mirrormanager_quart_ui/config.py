@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import attrs
-from attrs import validators as v
 
 from mmcore.accounts.service import AccountRules
 from mmcore.manage.rules import ManageRules
@@ -31,7 +30,7 @@ def _url(_instance: object, attribute: attrs.Attribute, value: str) -> None:
     if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
         raise ValueError(f"{attribute.name}: expected an http(s) URL, got {value!r}")
 
-from mmcore.validators import listen_address
+from mmcore.validators import between, listen_address, url_with_scheme
 
 
 @attrs.frozen
@@ -45,7 +44,7 @@ class UiConfig:
     title: str = "MirrorManager"
     #: the public base URL (``https://mirrors.example.org``), for links in mails and events;
     #: empty: taken from each request
-    application_url: str = attrs.field(default="", validator=_url)
+    application_url: str = attrs.field(default="", validator=url_with_scheme("http", "https"))
     #: signs session cookies; empty: a random key kept in ``<data_dir>/ui-secret-key``
     secret_key: str = ""
     #: send the session cookie over HTTPS only; turn off only for plain-HTTP tests
@@ -53,7 +52,7 @@ class UiConfig:
     #: the session cookie's name
     cookie_name: str = "mirrormanager_session"
     #: seconds a log-in lasts
-    session_lifetime: int = attrs.field(default=8 * 3600, validator=v.in_(range(60, 90 * 86400)))
+    session_lifetime: int = attrs.field(default=8 * 3600, validator=between(60, 90 * 86400))
     #: ``local`` (accounts with passwords), ``oidc`` (OpenID Connect), or both
     auth: list[str] = attrs.field(factory=lambda: ["local"], validator=_methods)
     #: anyone may register a local account
@@ -62,13 +61,13 @@ class UiConfig:
     admin_groups: list[str] = attrs.field(factory=lambda: ["sysadmin-main"])
     #: failed log-ins per user name or address within ``login_window`` seconds before log-ins
     #: are refused until the window has passed
-    login_max_failures: int = attrs.field(default=5, validator=v.in_(range(1, 1001)))
+    login_max_failures: int = attrs.field(default=5, validator=between(1, 1000))
     #: seconds over which failed log-ins are counted
-    login_window: int = attrs.field(default=900, validator=v.in_(range(1, 86401)))
+    login_window: int = attrs.field(default=900, validator=between(1, 86400))
     #: seconds every failed log-in answer is held back
-    login_failure_delay: float = attrs.field(default=1.0, validator=v.and_(v.ge(0), v.le(30)))
+    login_failure_delay: float = attrs.field(default=1.0, validator=between(0, 30))
     #: seconds a confirmation or password-reset link stays valid
-    token_lifetime: int = attrs.field(default=24 * 3600, validator=v.in_(range(60, 30 * 86400)))
+    token_lifetime: int = attrs.field(default=24 * 3600, validator=between(60, 30 * 86400))
     #: mail: SMTP server ``host`` or ``host:port``; empty: mails are written to the log
     smtp_server: str = ""
     #: SMTP log-in (empty: none)
@@ -80,7 +79,7 @@ class UiConfig:
     #: the From address of mails
     mail_from: str = "mirrormanager@localhost"
     #: OpenID Connect: the issuer URL (its ``/.well-known/openid-configuration`` is read)
-    oidc_issuer: str = attrs.field(default="", validator=_url)
+    oidc_issuer: str = attrs.field(default="", validator=url_with_scheme("http", "https"))
     #: OpenID Connect: this application's client id at the provider
     oidc_client_id: str = ""
     #: OpenID Connect: the client secret (sent with HTTP basic authentication)
@@ -93,23 +92,23 @@ class UiConfig:
     oidc_groups_claim: str = "groups"
     #: the largest IPv4 netblock a site admin may add, as a prefix length (MirrorManager2's
     #: MM_IPV4_NETBLOCK_SIZE)
-    ipv4_netblock_max_prefix: int = attrs.field(default=16, validator=v.in_(range(0, 33)))
+    ipv4_netblock_max_prefix: int = attrs.field(default=16, validator=between(0, 32))
     #: the same for IPv6 (MM_IPV6_NETBLOCK_SIZE)
-    ipv6_netblock_max_prefix: int = attrs.field(default=32, validator=v.in_(range(0, 129)))
+    ipv6_netblock_max_prefix: int = attrs.field(default=32, validator=between(0, 128))
     #: MirrorManager2's MM_PROTOCOL_REGEX: host category URLs must match (default: no FTP)
     url_protocol_regex: str = attrs.field(default=r"^(?!ftp)(.*)$", validator=_regex)
     #: rows per page of list pages
-    page_size: int = attrs.field(default=20, validator=v.in_(range(1, 501)))
+    page_size: int = attrs.field(default=20, validator=between(1, 500))
     #: seconds the public pages (mirror list, index, map) are served from memory
-    public_cache_seconds: float = attrs.field(default=10.0, validator=v.and_(v.ge(0), v.le(3600)))
+    public_cache_seconds: float = attrs.field(default=10.0, validator=between(0, 3600))
     #: seconds a host page reuses its categories' directory counts (they change when the
     #: crawler runs; the UI's own changes to a host drop them at once)
-    host_counts_seconds: float = attrs.field(default=30.0, validator=v.and_(v.ge(0), v.le(3600)))
+    host_counts_seconds: float = attrs.field(default=30.0, validator=between(0, 3600))
     #: addresses of reverse proxies whose ``X-Forwarded-For`` names the client (its last
     #: entry); requests from elsewhere are taken at their own address
     trusted_proxies: list[str] = attrs.field(factory=list)
     #: largest request body accepted, bytes
-    max_request_bytes: int = attrs.field(default=1024 * 1024, validator=v.in_(range(1024, 2**31)))
+    max_request_bytes: int = attrs.field(default=1024 * 1024, validator=between(1024, 2**31))
 
     def manage_rules(self, url_schemes: frozenset[str] | None = None) -> ManageRules:
         rules = ManageRules(
