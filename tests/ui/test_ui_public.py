@@ -211,3 +211,30 @@ async def test_a_failing_write_leaves_nothing_half_written(actors: dict, world: 
                                           {"netblock": "10.8.0.0/24"})
     assert response.status_code == 503
     assert store.table_counts() == before  # the netblock was rolled back with the audit row
+
+
+async def test_rsync_filter_lists_directories_changed_since(app: Any, store: Any,
+                                                             content: Any) -> None:
+    """MirrorManager2's /rsyncFilter: what the rsync-filter command prints, over HTTP."""
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(t.directory).values(ctime=100))
+        conn.execute(sa.update(t.directory).where(t.directory.c.id == 2).values(ctime=5000))
+        changed = conn.execute(sa.select(t.directory.c.name).where(t.directory.c.id == 2)
+                               ).scalar_one()
+    browser = Browser(app)
+    response = await browser.get("/rsyncFilter?categories=Fedora Linux&since=1000"
+                                 "&stripprefix=pub")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    lines = response.text.splitlines()
+    relative = changed.split("/", 1)[1]  # "pub/" stripped
+    assert f"+ {relative}/" in lines and f"+ {relative}/*" in lines
+    assert lines[-1] == "- *" and all(not line.startswith("+ pub/") for line in lines)
+    nothing = await browser.get("/rsyncFilter?categories=Fedora Linux&since=9999")
+    assert nothing.text.splitlines() == ["- *"]
+    for query in ("", "?categories=Fedora Linux", "?categories=Nope&since=1",
+                  "?categories=Fedora Linux&since=soon"):
+        refused = await browser.get(f"/rsyncFilter{query}")
+        assert refused.status_code == 400
+        assert refused.text.splitlines()[-1] == "- *"
+        assert refused.text.startswith("# ")

@@ -129,6 +129,41 @@ async def world_map() -> str:
     return await ui.public_cache.get("map", render)
 
 
+#: longest category list, and longest strip prefix, accepted by /rsyncFilter
+RSYNC_FILTER_MAX_CATEGORIES = 50
+RSYNC_FILTER_MAX_PREFIX = 1024
+
+
+@public.get("/rsyncFilter")
+async def rsync_filter_rules() -> Response:
+    """MirrorManager2's ``/rsyncFilter?categories=A,B&since=EPOCH&stripprefix=PATH``: rsync
+    filter rules for the directories changed since ``since``; with missing or bad arguments
+    only ``- *`` and a comment saying why (a downstream mirror's rsync then fetches nothing)."""
+    from mmcore.ops.rsync_filter import EXCLUDE_REST, rsync_filter
+    from mmcore.ops.store import OpsRefused
+
+    ui = ui_context()
+    categories = [c.strip() for c in (query_text("categories") or "").split(",") if c.strip()]
+    since_text = query_text("since") or ""
+    prefix = query_text("stripprefix") or ""
+    problem = None
+    if not categories:
+        problem = "categories= is required (comma-separated category names)"
+    elif len(categories) > RSYNC_FILTER_MAX_CATEGORIES or len(prefix) > RSYNC_FILTER_MAX_PREFIX:
+        problem = "too many categories or too long a stripprefix"
+    elif not since_text.isdigit():
+        problem = "since= must be a time in seconds since the epoch"
+    if problem is None:
+        try:
+            rules = await ui.db(rsync_filter, ui.store, categories, int(since_text), prefix)
+        except OpsRefused as exc:
+            problem = str(exc)
+    if problem is not None:
+        rules = [f"# {problem.replace(chr(10), ' ')}", EXCLUDE_REST]
+    return Response("".join(f"{rule}\n" for rule in rules), status=200 if problem is None else 400,
+                    content_type="text/plain; charset=utf-8")
+
+
 health = Blueprint("health", __name__)
 
 
