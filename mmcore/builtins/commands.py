@@ -15,14 +15,11 @@ from mmcore.commands import CliCommand, CommandContext, CommandError
 from mmcore.config import DatabaseConfig, PathsConfig
 from mmcore.config_reference import render_reference
 from mmcore.dataset import DATASET_COMMAND
-from mmcore.deployment_diff import diff_deployments
-from mmcore.deployment_file import (
-    DEFAULT_URL_SCHEMES,
-    DeploymentFileError,
-    parse_deployment,
-    render_deployment,
-    resolve_passwords,
-)
+from mmcore.deployment_file import DeploymentFileError, read_deployment_source
+from mmcore.deployment_parse import parse_deployment
+from mmcore.deployment_plan import plan_import
+from mmcore.deployment_render import render_deployment
+from mmcore.deployment_rules import DEFAULT_URL_SCHEMES
 from mmcore.plugins import describe_plugins
 from mmcore.toml_writer import dumps
 
@@ -48,32 +45,28 @@ def _url_schemes(ctx: CommandContext) -> frozenset[str]:
 
 
 def run_import(ctx: CommandContext, args: argparse.Namespace) -> int:
-    path = Path(args.file)
     try:
-        text = path.read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: cannot read: {exc}") from None
-    store = ctx.open_store()
-    store.check_schema()
-    current = store.load_deployment()
-    try:
-        parsed = parse_deployment(
-            text, str(path), current=current, url_schemes=_url_schemes(ctx)
-        )
+        source, text = read_deployment_source(args.file, sys.stdin.buffer)
+        store = ctx.open_store()
+        store.check_schema()
+        current = store.load_deployment()
+        parsed = parse_deployment(text, source, current=current, url_schemes=_url_schemes(ctx))
+        plan = plan_import(current, parsed, prune=args.prune)
     except DeploymentFileError as exc:
+        print(exc.report(), file=ctx.err)
         raise CommandError(str(exc)) from None
-    incoming = resolve_passwords(parsed, current)
-    changes = diff_deployments(current, incoming)
-    for line in changes:
+    for line in plan.changes:
         print(line, file=ctx.out)
-    if not changes:
-        print(f"{path}: no change", file=ctx.out)
+    note = plan.note()
+    if not plan.changes:
+        print(f"{source}: no change{note}", file=ctx.out)
         return 0
     if args.dry_run:
-        print(f"{path}: {len(changes)} change(s), not written (--dry-run)", file=ctx.out)
+        print(f"{source}: {len(plan.changes)} change(s), not written (--dry-run){note}",
+              file=ctx.out)  # fmt: skip
         return 0
-    store.apply_deployment(incoming)
-    print(f"{path}: {len(changes)} change(s) written", file=ctx.out)
+    store.apply_deployment(plan.target)
+    print(f"{source}: {len(plan.changes)} change(s) written{note}", file=ctx.out)
     return 0
 
 
@@ -81,6 +74,12 @@ def configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="deployment TOML file ('-' for standard input)")
     parser.add_argument(
         "--dry-run", action="store_true", help="print what would change, write nothing"
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove the hosts of the file's sites that the file does not list "
+        "(without it they are left alone)",
     )
 
 

@@ -8,14 +8,15 @@ from mirrormanager_quart_ui.app import create_app
 from mirrormanager_quart_ui.config import UiConfig
 
 from mmcore.deployment import Deployment
-from mmcore.deployment_file import parse_deployment, resolve_passwords
+from mmcore.deployment_parse import parse_deployment
+from mmcore.deployment_plan import plan_import
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "deployment.toml"
 
 
 def load_example(store) -> None:
     parsed = parse_deployment(EXAMPLE.read_text(), str(EXAMPLE), current=Deployment())
-    store.apply_deployment(resolve_passwords(parsed, Deployment()))
+    store.apply_deployment(plan_import(Deployment(), parsed).target)
 
 
 async def test_overview_lists_sites_hosts_and_categories(store):

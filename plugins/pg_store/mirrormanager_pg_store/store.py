@@ -26,7 +26,7 @@ from sqlalchemy.pool import StaticPool
 from mmcore.deployment import Deployment
 from mmcore.store import ProgressCallback, SchemaOutOfDate, StoreError
 
-from . import bulk, deployment_sql, migrate, schema
+from . import bulk, deployment_read, deployment_write, migrate, schema
 from .cache_ops import CacheOpsMixin
 from .crawl_ops import CrawlOpsMixin
 from .scan_ops import ScanOpsMixin
@@ -162,11 +162,11 @@ class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin):
 
     def load_deployment(self) -> Deployment:
         with self._errors("read the deployment from"), self.engine.connect() as conn:
-            return deployment_sql.load_deployment(conn)
+            return deployment_read.load_deployment(conn)
 
     def apply_deployment(self, deployment: Deployment) -> None:
         with self._errors("apply the deployment to"), self.engine.begin() as conn:
-            deployment_sql.apply_deployment(conn, deployment)
+            deployment_write.apply_deployment(conn, deployment)
 
     # ----------------------------------------------------------------------------------------
     # bulk loading
