@@ -166,7 +166,7 @@ class _Walk:
     def site(self, values: dict[str, Any], path: KeyPath, ok: bool) -> SiteSpec | None:
         self.remember("site", values, path)
         if "password" in values and "password_hash" in values:
-            self.checker.problem(path, "give either 'password' or 'password_hash', not both")
+            self.checker.problem(path, "has both 'password' and 'password_hash' (give one)")
             ok = False
         name = values.get("name", "")
         hosts = [

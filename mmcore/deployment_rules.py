@@ -57,13 +57,13 @@ class Checker:
         """The keys of one table that pass their rule, and whether all of them did (nested
         arrays, whose rule is ``None``, are passed through for the caller to walk)."""
         if not isinstance(data, dict):
-            self.problem(path, f"expected a table, got {_kind(data)}")
+            self.problem(path, f"is {_kind(data)} (expected a table)")
             return {}, False
         values: dict[str, Any] = {}
         ok = True
         for key in required:
             if key not in data:
-                self.problem(path, f"missing required key {key!r}")
+                self.problem(path, f"missing required key {key!r} (add {key} = ...)")
                 ok = False
         for key, raw in data.items():
             if key not in rules:
@@ -83,7 +83,7 @@ class Checker:
         if data is None:
             return []
         if not isinstance(data, list):
-            self.problem(path, f"expected an array of tables ([[...]]), got {_kind(data)}")
+            self.problem(path, f"is {_kind(data)} (expected an array of tables: [[{path[-1]}]])")
             return []
         if len(data) > MAX_ITEMS:
             self.problem(path, f"has {len(data):,} entries (at most {MAX_ITEMS:,})")
@@ -103,7 +103,7 @@ def _kind(value: Any) -> str:
 def _typed(expected: type, label: str, check: Callable[[Any], str | None] | None = None) -> Rule:
     def rule(checker: Checker, value: Any, path: KeyPath) -> Any:
         if type(value) is not expected:  # bool is not an int here
-            checker.problem(path, f"expected {label}, got {_kind(value)}")
+            checker.problem(path, f"is {_kind(value)} (expected {label})")
             return BAD
         problem = check(value) if check else None
         if problem:
@@ -122,7 +122,7 @@ FLAG = _typed(bool, "true or false")
 NAME = _typed(str, "a string", _name_check)
 TEXT = _typed(str, "a string", text_problem)
 SECRET = _typed(str, "a string", lambda v: text_problem(v, max_length=MAX_SECRET) or (
-    "must not be empty" if not v else None))
+    "must not be empty (expected a password)" if not v else None))
 
 
 def _int(low: int, high: int) -> Rule:
@@ -142,7 +142,7 @@ def _each(item: Rule) -> Rule:
     """An array of values each following ``item``."""
     def rule(checker: Checker, value: Any, path: KeyPath) -> Any:
         if not isinstance(value, list):
-            checker.problem(path, f"expected an array, got {_kind(value)}")
+            checker.problem(path, f"is {_kind(value)} (expected an array)")
             return BAD
         if len(value) > MAX_ITEMS:
             checker.problem(path, f"has {len(value):,} entries (at most {MAX_ITEMS:,})")

@@ -56,7 +56,7 @@ def describe_char(char: str) -> str:
 def name_problem(value: str, *, max_length: int = MAX_NAME) -> str | None:
     """A name someone reads on a page: printable, no edge spaces, at most ``max_length``."""
     if not value.strip():
-        return "must not be empty"
+        return "must not be empty (expected a name)"
     if len(value) > max_length:
         return f"is {len(value):,} characters long (at most {max_length})"
     for index, char in enumerate(value):
