@@ -140,7 +140,12 @@ def url_problem(
     try:
         parts = urlsplit(value)
     except ValueError:
-        return f"URL host part of {show(value)} is malformed (an IPv6 address goes in brackets: [2001:db8::1])"
+        authority = rest[2:].split("/", 1)[0]
+        if "[" in authority and "]" in authority:
+            return (f"URL host {show(authority)} in brackets is not an IPv6 address "
+                    "(expected e.g. [2001:db8::1])")  # fmt: skip
+        return (f"URL host part of {show(value)} is malformed (an IPv6 address goes in "
+                "brackets: [2001:db8::1])")  # fmt: skip
     netloc = parts.netloc
     if "@" in netloc:
         return (
