@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from mmcore.deployment import Deployment
+from mmcore.passwords import is_password_hash
 from mmcore.toml_writer import dumps
 
 
@@ -38,6 +39,7 @@ def render_deployment(deployment: Deployment) -> str:
         "site": [
             {
                 **_fields(site, skip=("hosts",)),
+                "password_hash": _exportable_hash(site.password_hash),
                 "host": [
                     {
                         **_fields(host, skip=("categories",)),
@@ -50,3 +52,10 @@ def render_deployment(deployment: Deployment) -> str:
         ],
     }
     return dumps(document, comment="MirrorManager deployment, written by 'mirrormanager export'")
+
+
+def _exportable_hash(stored: str | None) -> str | None:
+    """The stored site password when it is a salted hash.  MirrorManager2 keeps site passwords in
+    clear text: such a value is left out of the export (a secret does not belong in a file), and
+    an import without a password keeps the stored one, so the round trip still changes nothing."""
+    return stored if stored is not None and is_password_hash(stored) else None

@@ -185,3 +185,19 @@ def test_32_bit_as_numbers_are_stored(config_path, tmp_path):
     assert "asn = 4294967294" in exported and "peer_asns = [4200000000]" in exported
     code, out, err = import_text(config_path, tmp_path, text)
     assert out.strip().endswith(": no change")
+
+
+def test_clear_text_passwords_of_an_adopted_database_are_not_exported(config_path, tmp_path,
+                                                                       store):
+    """MirrorManager2 stores site passwords in clear text: export leaves them out (instead of
+    writing the secret as a 'password_hash' import would refuse), and the round trip is a no-op."""
+    assert run(config_path, "import", str(EXAMPLE))[0] == 0
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE site SET password = 'mm2-clear-secret'"))
+    exported = snapshot(config_path)
+    assert "mm2-clear-secret" not in exported and "password_hash" not in exported
+    code, out, err = import_text(config_path, tmp_path, exported)
+    assert (code, out.strip()) == (0, f"{tmp_path / 'deployment.toml'}: no change"), err
+    with store.engine.connect() as conn:
+        assert set(conn.execute(sa.text("SELECT password FROM site")).scalars()) == {
+            "mm2-clear-secret"}
