@@ -21,17 +21,16 @@ depends_on = None
 _COLUMNS = (("host", "asn", True), ("host_peer_asn", "asn", False))
 
 
-def upgrade() -> None:
+def _retype(new: sa.types.TypeEngine, old: sa.types.TypeEngine) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, column, nullable in _COLUMNS:
-        op.alter_column(table, column, type_=sa.BigInteger(), existing_type=sa.Integer(),
-                        existing_nullable=nullable)
+        op.alter_column(table, column, type_=new, existing_type=old, existing_nullable=nullable)
+
+
+def upgrade() -> None:
+    _retype(sa.BigInteger(), sa.Integer())
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table, column, nullable in _COLUMNS:
-        op.alter_column(table, column, type_=sa.Integer(), existing_type=sa.BigInteger(),
-                        existing_nullable=nullable)
+    _retype(sa.Integer(), sa.BigInteger())
