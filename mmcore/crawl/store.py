@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from mmcore.crawl.protocol import DirectoryExpectation
+from mmcore.events import HostInfo, SiteInfo
 
 
 class CrawlStatus(enum.Enum):
@@ -27,6 +28,10 @@ class CrawlStatus(enum.Enum):
     TIMEOUT = "timeout"
     #: nothing to do (no categories to crawl, wrong continent): nothing recorded
     UNKNOWN = "unknown"
+
+
+#: recorded crawls kept per host (``host_crawl``)
+CRAWL_HISTORY = 50
 
 
 @attrs.frozen
@@ -91,6 +96,8 @@ class HostCrawlRecord:
     auto_disable: int = 4
     #: why the crawl failed (for ``disable_reason``)
     reason: str = ""
+    #: each URL tried, as ``scheme=ok`` / ``scheme=failed``, space-separated (crawl history)
+    protocols: str = ""
 
 
 @attrs.frozen
@@ -105,6 +112,9 @@ class HostRecordOutcome:
     marked_not_up2date: int = 0
     created: int = 0
     unseen: int = 0
+    #: when this record disabled the host: its site and details, for the HostDisabled event
+    site: SiteInfo | None = None
+    host: HostInfo | None = None
 
 
 @attrs.frozen
@@ -176,6 +186,8 @@ class CrawlStore(Protocol):
         (``user_active`` true, ``disable_reason`` cleared).  FAILURE: ``crawl_failures`` + 1.
         TIMEOUT: every row of the host set not up to date and ``crawl_failures`` + 1.  When the
         failures reach ``auto_disable`` (> 0) the host is disabled with a ``disable_reason``.
+        Every recorded crawl also adds a row to the host's crawl history (``host_crawl``, the
+        last :data:`CRAWL_HISTORY` kept), shown on the host page.
         """
 
     def propagation_repositories(

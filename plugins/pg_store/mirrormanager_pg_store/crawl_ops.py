@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from mmcore.crawl.protocol import REPOMD_NAME, DirectoryExpectation, ExpectedFile
 from mmcore.crawl.store import (
+    CRAWL_HISTORY,
     CategoryRecord,
     CrawlSelection,
     CrawlStatus,
@@ -27,6 +28,7 @@ from mmcore.crawl.store import (
     PropagationMirror,
     PropagationRepository,
 )
+from mmcore.events import HostInfo, SiteInfo
 from mmcore.model import decode_file_list
 
 from . import schema as t
@@ -51,6 +53,24 @@ def _translated(doing: str) -> Callable[[F], F]:
     return wrap
 
 
+def _host_details(conn: sa.Connection, host_id: int) -> tuple[SiteInfo | None, HostInfo]:
+    """The site and host as events describe them (Fedora's message bodies)."""
+    h, s, a = t.host, t.site, t.site_admin
+    row = conn.execute(
+        sa.select(h.c.name, h.c.country, h.c.bandwidth_int, h.c.asn, h.c.site_id, s.c.name,
+                  s.c.org_url)
+        .select_from(h.outerjoin(s, h.c.site_id == s.c.id)).where(h.c.id == host_id)
+    ).one()
+    host = HostInfo(id=host_id, name=row[0], country=row[1], bandwidth=row[2], asn=row[3])
+    if row[4] is None:
+        return None, host
+    admins = conn.execute(
+        sa.select(a.c.username).where(a.c.site_id == row[4], a.c.username.is_not(None))
+        .order_by(a.c.id)
+    ).scalars()
+    return SiteInfo(id=row[4], name=row[5], org_url=row[6], admins=tuple(admins)), host
+
+
 def _chunks(values: Sequence[Any], size: int = RECORD_BATCH) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -62,6 +82,20 @@ def _relative(name: str, topdir: str) -> str | None:
     if name.startswith(topdir + "/"):
         return name[len(topdir) + 1 :]
     return None
+
+
+def _record_history(conn: sa.Connection, record: HostCrawlRecord, failures: int) -> None:
+    """One ``host_crawl`` row per recorded crawl; only the newest ``CRAWL_HISTORY`` kept."""
+    hc = t.host_crawl
+    conn.execute(sa.insert(hc).values(
+        host_id=record.host_id, finished_at=record.finished_at, duration=int(record.duration),
+        status=record.status.value, crawl_failures=failures,
+        reason=(record.reason or None) and record.reason[:2000], protocols=record.protocols[:2000],
+    ))
+    keep = (sa.select(hc.c.id).where(hc.c.host_id == record.host_id)
+            .order_by(hc.c.finished_at.desc(), hc.c.id.desc()).limit(CRAWL_HISTORY))
+    conn.execute(sa.delete(hc).where(hc.c.host_id == record.host_id,
+                                     hc.c.id.not_in(keep)))
 
 
 class CrawlOpsMixin:
@@ -246,8 +280,11 @@ class CrawlOpsMixin:
                     )
                     values.update(user_active=False, disable_reason=reason)
             conn.execute(sa.update(h).where(h.c.id == record.host_id).values(**values))
+            _record_history(conn, record, failures)
+            site, host = _host_details(conn, record.host_id) if disabled else (None, None)
         return HostRecordOutcome(
-            crawl_failures=failures, disabled=disabled, disable_reason=reason, **counts
+            crawl_failures=failures, disabled=disabled, disable_reason=reason, site=site,
+            host=host, **counts
         )
 
     # -- propagation ---------------------------------------------------------------------------

@@ -156,7 +156,7 @@ host = sa.Table(
     _flag("internet2", False),
     _flag("internet2_clients", False),
     # 32-bit unsigned AS numbers (RFC 6793) do not fit PostgreSQL's INTEGER (upstream's type);
-    # SQLite's INTEGER already holds 64 bits (migration 0002)
+    # SQLite's INTEGER already holds 64 bits (migration 0004)
     sa.Column("asn", ASN, nullable=True),
     _flag("asn_clients", True),
     _int("max_connections", 1),
@@ -540,6 +540,111 @@ propagation_stat = sa.Table(
     # the names upstream's migration gave them (not what the naming convention would)
     sa.Index("ix_propagation_stat_date", "datetime"),
     sa.Index("ix_propagation_stat_repository_id", "repository_id"),
+)
+
+# the ledger of ``stats import`` (ours, not MirrorManager2's): one row per imported log
+# content, with that log's own counts, so importing the same log twice counts it once and two
+# logs of one day add up; ``access_stat`` is rebuilt from these for the days a log touched
+access_stat_import = sa.Table(
+    "access_stat_import",
+    metadata,
+    _id(),
+    # sha256 of the decompressed log
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp()),
+    _int("lines", 0, big=True),
+    _int("garbage", 0, big=True),
+)
+
+access_stat_import_count = sa.Table(
+    "access_stat_import_count",
+    metadata,
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("access_stat_import.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("access_stat_category.id"),
+              primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True, index=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+)
+
+# --------------------------------------------------------------------------------------------
+# this project's additions (migration 0003): server-side sessions, one-time tokens, the log-in
+# throttle, the audit log of the web UI and API, and the crawl history
+# --------------------------------------------------------------------------------------------
+
+mm_session = sa.Table(
+    "mm_session",
+    metadata,
+    _id(),
+    # SHA-256 of the cookie's session key; the key itself is never stored
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_name", sa.Text, nullable=False),
+    # JSON list of group names
+    sa.Column("groups", sa.Text, nullable=False, default="[]", server_default="[]"),
+    sa.Column("email", sa.Text, nullable=True),
+    sa.Column("display_name", sa.Text, nullable=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    _fk("user_id", "mm_user.id", nullable=True, ondelete="CASCADE", index=True),
+    sa.Column("user_ip", sa.String(50), nullable=False, default="", server_default=""),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("expiry", sa.DateTime, nullable=False, index=True),
+)
+
+mm_user_token = sa.Table(
+    "mm_user_token",
+    metadata,
+    _id(),
+    _fk("user_id", "mm_user.id", nullable=False, ondelete="CASCADE", index=True),
+    # ``confirm`` (e-mail confirmation) or ``reset`` (password reset)
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp()),
+    sa.Column("expiry", sa.DateTime, nullable=False),
+)
+
+mm_login_failure = sa.Table(
+    "mm_login_failure",
+    metadata,
+    _id(),
+    # ``user:NAME`` or ``ip:ADDRESS``
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_mm_login_failure_key_at", "key", "at"),
+)
+
+mm_audit_log = sa.Table(
+    "mm_audit_log",
+    metadata,
+    _id(),
+    sa.Column("at", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp(), index=True),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("object_type", sa.String(64), nullable=False),
+    sa.Column("object_id", sa.Integer, nullable=True),
+    # plain numbers, no foreign keys: the entry outlives the site or host it names
+    sa.Column("site_id", sa.Integer, nullable=True, index=True),
+    sa.Column("host_id", sa.Integer, nullable=True, index=True),
+    sa.Column("summary", sa.Text, nullable=False, default="", server_default=""),
+)
+
+host_crawl = sa.Table(
+    "host_crawl",
+    metadata,
+    _id(),
+    _fk("host_id", "host.id", nullable=False, ondelete="CASCADE"),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+    sa.Column("duration", sa.Integer, nullable=False, default=0, server_default=sa.text("0")),
+    sa.Column("status", sa.String(16), nullable=False),
+    _int("crawl_failures", 0),
+    sa.Column("reason", sa.Text, nullable=True),
+    # ``scheme=outcome`` per category checked, space-separated
+    sa.Column("protocols", sa.Text, nullable=False, default="", server_default=""),
+    sa.Index("ix_host_crawl_host_id_finished_at", "host_id", "finished_at"),
 )
 
 #: every table, in an order where referenced tables come first

@@ -1,7 +1,7 @@
 """AS numbers as BIGINT on PostgreSQL: 32-bit unsigned values (up to 4294967295) do not fit INTEGER.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 
 ``host.asn`` and ``host_peer_asn.asn``.  SQLite's INTEGER already holds 64-bit values, so nothing
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
