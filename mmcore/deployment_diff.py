@@ -33,8 +33,10 @@ def _entity_list_spec(owner: Any, field_name: str) -> tuple[str, str] | None:
 def diff_deployments(current: Deployment, incoming: Deployment) -> list[str]:
     """Lines describing how applying ``incoming`` changes ``current``.
 
-    Top-level entities absent from ``incoming`` are left alone (no line); the lists an entity
-    owns (a host's netblocks, URLs, categories...) are replaced, so their removals show.
+    Top-level entities absent from ``incoming`` are left alone (no line); what a named entity
+    owns (a site's hosts, a host's netblocks, URLs, categories...) is made exactly what
+    ``incoming`` says, so removals show.  ``incoming`` is the import's target
+    (:func:`mmcore.deployment_plan.plan_import`), which is also what the store writes.
     """
     lines: list[str] = []
     _diff_lists(lines, "", current, incoming, replace_owned=False)

@@ -93,9 +93,12 @@ class DeploymentStore(Protocol):
 
         Entities are matched by natural key (arch, product and category by name, site by name,
         host by site and name, host category by host and category name).  Entities named in
-        ``deployment`` are created or updated; the lists they own (site admins, host netblocks,
-        allowed countries, peer ASNs, host category URLs, a host's categories) are replaced
-        to match exactly.  Entities not named are left alone.  On any error nothing is written.
+        ``deployment`` are created or updated to equal it, with what they own: a named site's
+        hosts are exactly the ones listed (others are deleted), and site admins, host netblocks,
+        allowed countries, peer ASNs, a host's categories and their URLs are replaced to match
+        exactly.  Entities not named are left alone.  The written entities are read back and
+        compared; on any difference or error nothing is written (:class:`StoreError`).
+        ``mmcore.deployment_plan.plan_import`` builds the deployment an import passes here.
         """
 
 

@@ -69,7 +69,7 @@ def test_a_separately_installed_plugin_is_picked_up(tmp_path):
     assert imported.returncode == 0, imported.stderr
     without = run_cli("--config", str(config), "import", "--dry-run", str(deployment), cwd=tmp_path)
     assert without.returncode == 1  # without the plugin, nothing handles gopher:// URLs
-    assert "unsupported URL scheme in 'gopher://h.example/c'" in without.stderr
+    assert "urls[0]: URL scheme 'gopher' is not supported" in without.stderr
 
 
 def test_a_plugin_implements_a_hook_another_plugin_added(tmp_path):

@@ -8,6 +8,7 @@ import logging
 import pickle
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -413,12 +414,48 @@ def test_owned_lists_are_replaced(store: SqlStore) -> None:
     assert loaded_site.admins == ("carol",)
     loaded_host = next(h for h in loaded_site.hosts if h.name == host.name)
     assert loaded_host == new_host
-    # hosts not named are left alone, as are other sites
-    assert {h.name for h in loaded_site.hosts} == {"mirror.example.edu", "private.example.edu"}
+    # a named site's hosts are exactly the listed ones (the import adds the hosts it keeps to
+    # what it passes here); sites not named are left alone
+    assert {h.name for h in loaded_site.hosts} == {"mirror.example.edu"}
     assert {s.name for s in loaded.sites} == {"Example University", "Other"}
     assert store.table_counts()["host_category_dir"] == 0
     # the URL moved from public to private kept its row (no delete + insert)
     assert store.table_counts()["host_category_url"] == 2
+
+
+def test_hosts_not_listed_are_deleted_with_what_they_own(store: SqlStore) -> None:
+    store.apply_deployment(sample_deployment())
+    mirror = host_id(store, "mirror.example.edu")
+    with store.engine.begin() as conn:
+        hc = conn.execute(sa.select(schema.host_category.c.id)
+                          .where(schema.host_category.c.host_id == mirror)).scalars().first()
+        conn.execute(sa.insert(schema.host_category_dir).values(host_category_id=hc, path=""))
+        conn.execute(sa.insert(schema.host_acl_ip).values(host_id=mirror, ip="192.0.2.1"))
+        location = conn.execute(sa.insert(schema.location).values(name="lab")).inserted_primary_key[0]
+        conn.execute(sa.insert(schema.host_location).values(host_id=mirror, location_id=location))
+    site = sample_deployment().sites[0]
+    store.apply_deployment(Deployment(sites=[attrs.evolve(site, hosts=site.hosts[1:])]))
+    counts = store.table_counts()
+    for table in ("host_category", "host_category_dir", "host_category_url", "host_netblock",
+                  "host_peer_asn", "host_country_allowed", "host_acl_ip", "host_location"):
+        assert counts[table] == 0, table
+    assert counts["location"] == 1
+    assert {h.name for s in store.load_deployment().sites for h in s.hosts} == {
+        "private.example.edu", "m.other.org"}
+
+
+def test_apply_refuses_what_does_not_read_back(store: SqlStore) -> None:
+    """The written entities are read back: a URL listed both public and private can only be
+    stored once, so the write is refused and rolled back instead of silently differing."""
+    store.apply_deployment(sample_deployment())
+    before = dump(store)
+    url = "https://mirror.example.edu/fedora/linux"
+    site = sample_deployment().sites[0]
+    host = attrs.evolve(site.hosts[0], categories=[
+        HostCategorySpec("Fedora Linux", urls=[url], private_urls=[url])])
+    with pytest.raises(StoreError, match="does not read back as written for site"):
+        store.apply_deployment(Deployment(sites=[attrs.evolve(site, hosts=[host, site.hosts[1]])]))
+    assert dump(store) == before
 
 
 def test_urls_may_move_between_hosts(store: SqlStore) -> None:

@@ -25,6 +25,12 @@ def configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print what would change, write nothing"
     )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove the hosts of the file's sites that the file does not list "
+        "(without it they are left alone)",
+    )
 
 
 def configure_export(parser: argparse.ArgumentParser) -> None:

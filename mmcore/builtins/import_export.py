@@ -1,4 +1,4 @@
-"""``mirrormanager import FILE [--dry-run]`` and ``mirrormanager export [-o FILE]``: the
+"""``mirrormanager import FILE [--dry-run] [--prune]`` and ``mirrormanager export [-o FILE]``: the
 declarative deployment (see ``docs/import-export.md``)."""
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ from pathlib import Path
 
 from mmcore.atomic import write_atomically
 from mmcore.commands import CommandError
-from mmcore.deployment_diff import diff_deployments
-from mmcore.deployment_file import (
-    DEFAULT_URL_SCHEMES,
-    DeploymentFileError,
-    parse_deployment,
-    render_deployment,
-    resolve_passwords,
-)
+from mmcore.deployment_file import DeploymentFileError, read_deployment_source
+from mmcore.deployment_parse import parse_deployment
+from mmcore.deployment_plan import plan_import
+from mmcore.deployment_render import render_deployment
+from mmcore.deployment_rules import DEFAULT_URL_SCHEMES
 from mmcore.runtime import Runtime
 
 
@@ -28,32 +25,30 @@ def _url_schemes(runtime: Runtime) -> frozenset[str]:
 
 
 def run_import(runtime: Runtime, args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    """Validate the whole file (every problem listed on stderr as ``FILE:LINE: key.path:
+    message``, exit 1, nothing written), plan the write, print the plan's changes, write it."""
     try:
-        text = path.read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: cannot read: {exc}") from None
-    store = runtime.open_store()
-    store.check_schema()
-    current = store.load_deployment()
-    try:
-        parsed = parse_deployment(
-            text, str(path), current=current, url_schemes=_url_schemes(runtime)
-        )
+        source, text = read_deployment_source(args.file, sys.stdin.buffer)
+        store = runtime.open_store()
+        store.check_schema()
+        current = store.load_deployment()
+        parsed = parse_deployment(text, source, current=current, url_schemes=_url_schemes(runtime))
+        plan = plan_import(current, parsed, prune=args.prune)
     except DeploymentFileError as exc:
+        print(exc.report(), file=runtime.err)
         raise CommandError(str(exc)) from None
-    incoming = resolve_passwords(parsed, current)
-    changes = diff_deployments(current, incoming)
-    for line in changes:
+    for line in plan.changes:
         print(line, file=runtime.out)
-    if not changes:
-        print(f"{path}: no change", file=runtime.out)
+    note = plan.note()
+    if not plan.changes:
+        print(f"{source}: no change{note}", file=runtime.out)
         return 0
     if args.dry_run:
-        print(f"{path}: {len(changes)} change(s), not written (--dry-run)", file=runtime.out)
+        print(f"{source}: {len(plan.changes)} change(s), not written (--dry-run){note}",
+              file=runtime.out)  # fmt: skip
         return 0
-    store.apply_deployment(incoming)
-    print(f"{path}: {len(changes)} change(s) written", file=runtime.out)
+    store.apply_deployment(plan.target)
+    print(f"{source}: {len(plan.changes)} change(s) written{note}", file=runtime.out)
     return 0
 
 

@@ -5,7 +5,7 @@
 * the hand-managed part (arches, products, categories, sites, hosts with countries, netblocks,
   ASNs, allowed countries, private sites and hosts, always-up2date host categories, URLs of
   every scheme, redirects) is a deployment TOML applied with the declarative import
-  (``parse_deployment`` + ``resolve_passwords`` + ``store.apply_deployment``);
+  (``parse_deployment`` + ``plan_import`` + ``store.apply_deployment``);
 * the master tree (directories with file lists, versions, repositories, ``file_detail`` rows,
   ``host_category_dir`` up-to-date states, netblock-country overrides) is streamed in through
   ``store.bulk_load`` with ids after those the import created.
@@ -37,7 +37,8 @@ from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 from mirrormanager_mirrorlist.writer import ProtobufCacheWriter
-from mmcore.deployment_file import parse_deployment, resolve_passwords
+from mmcore.deployment_parse import parse_deployment
+from mmcore.deployment_plan import plan_import
 from mmcore.model import FileEntry, encode_file_list
 
 #: ``Time`` of the written cache (the writer's clock is frozen)
@@ -332,7 +333,7 @@ def apply_deployment_file(store: Any, text: str) -> None:
     """``mirrormanager import``: parse against the database, hash passwords, apply."""
     current = store.load_deployment()
     parsed = parse_deployment(text, "e2e-deployment.toml", current=current)
-    store.apply_deployment(resolve_passwords(parsed, current))
+    store.apply_deployment(plan_import(current, parsed).target)
 
 
 # --------------------------------------------------------------------------------------------

@@ -61,6 +61,10 @@ def _flag(name: str, default: bool, *, nullable: bool = False, index: bool = Fal
     )
 
 
+#: an AS number column: BIGINT on PostgreSQL, INTEGER (64-bit) on SQLite
+ASN = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def _int(name: str, default: int, *, nullable: bool = False, big: bool = False) -> sa.Column:
     return sa.Column(
         name,
@@ -151,7 +155,9 @@ host = sa.Table(
     _flag("private", False, index=True),
     _flag("internet2", False),
     _flag("internet2_clients", False),
-    sa.Column("asn", sa.Integer, nullable=True),
+    # 32-bit unsigned AS numbers (RFC 6793) do not fit PostgreSQL's INTEGER (upstream's type);
+    # SQLite's INTEGER already holds 64 bits (migration 0004)
+    sa.Column("asn", ASN, nullable=True),
     _flag("asn_clients", True),
     _int("max_connections", 1),
     sa.Column("last_crawl_duration", sa.BigInteger, nullable=True, default=0,
@@ -199,7 +205,7 @@ host_peer_asn = sa.Table(
     "host_peer_asn",
     metadata,
     _id(),
-    sa.Column("asn", sa.Integer, nullable=False),
+    sa.Column("asn", ASN, nullable=False),
     sa.Column("name", sa.Text, nullable=True),
     _fk("host_id", "host.id", nullable=True),
     sa.UniqueConstraint("host_id", "asn", name="host_peer_asn_idx"),

@@ -33,7 +33,7 @@ from mmcore.store import (
     StoreMissing,
 )
 
-from . import bulk, deployment_sql, migrate, schema
+from . import bulk, deployment_read, deployment_write, migrate, schema
 from .accounts_ops import AccountOpsMixin
 from .cache_ops import CacheOpsMixin
 from .crawl_ops import CrawlOpsMixin
@@ -197,11 +197,11 @@ class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOps
 
     def load_deployment(self) -> Deployment:
         with self._errors("read the deployment from"), self.engine.connect() as conn:
-            return deployment_sql.load_deployment(conn)
+            return deployment_read.load_deployment(conn)
 
     def apply_deployment(self, deployment: Deployment) -> None:
         with self._errors("apply the deployment to"), self.engine.begin() as conn:
-            deployment_sql.apply_deployment(conn, deployment)
+            deployment_write.apply_deployment(conn, deployment)
 
     # ----------------------------------------------------------------------------------------
     # bulk loading

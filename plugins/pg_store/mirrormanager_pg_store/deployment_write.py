@@ -1,10 +1,17 @@
-"""Reading and writing the declarative deployment (:class:`mmcore.deployment.Deployment`).
+"""Writing the declarative deployment (:class:`mmcore.deployment.Deployment`) on a connection the
+caller holds inside one transaction.
 
-Both directions run on a connection the caller holds inside one transaction.  Writing compares
-before it touches anything: a row is updated only when a value differs, an owned list only loses
-the entries no longer wanted and gains the missing ones.  That is what makes applying an exported
-deployment a no-op, and keeps ids (and the host_category_dir rows hanging off host categories)
-stable across imports.
+Every entity the deployment names is made equal to it: a named site's hosts are exactly the ones
+listed (others are deleted with all they own), a host's netblocks, allowed countries, peer ASNs and
+categories, a host category's URLs, a site's admins are exactly the listed ones.  Entities not named
+are left alone.  Writing compares before it touches anything: a row is updated only when a value
+differs, an owned list only loses the entries no longer wanted and gains the missing ones.  That is
+what makes applying an exported deployment a no-op, and keeps ids (and the host_category_dir rows
+hanging off host categories) stable across imports.
+
+After writing, the named entities are read back and compared with the deployment; any difference
+raises :class:`StoreError` (and the caller rolls back), so what ``import`` printed as its plan is
+what the database holds.
 
 Globally unique values (host_category_url.url, host_country_allowed.country) may move from one
 host to another within one deployment, so every deletion of every host runs before any insertion
@@ -13,194 +20,25 @@ of owned rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from mmcore.deployment import (
-    ArchSpec,
     CategorySpec,
-    CountryContinentRedirectSpec,
     Deployment,
     HostCategorySpec,
     HostSpec,
-    ProductSpec,
-    RepositoryRedirectSpec,
     SiteSpec,
 )
 from mmcore.store import StoreError
 
 from . import schema as s
+from .deployment_read import load_deployment
+from .host_delete import delete_hosts, delete_rows
 
 Pending = list[Callable[[], None]]
-
-
-# --------------------------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------------------------
-
-
-def load_deployment(conn: sa.Connection) -> Deployment:
-    """The declarative part of the database as one :class:`Deployment`."""
-    return Deployment(
-        arches=[
-            ArchSpec(name=r.name, primary_arch=r.primary_arch, publiclist=r.publiclist)
-            for r in conn.execute(sa.select(s.arch))
-        ],
-        products=[
-            ProductSpec(name=r.name, publiclist=r.publiclist)
-            for r in conn.execute(sa.select(s.product))
-        ],
-        categories=_load_categories(conn),
-        sites=_load_sites(conn),
-        repository_redirects=[
-            RepositoryRedirectSpec(from_repo=r.from_repo, to_repo=r.to_repo)
-            for r in conn.execute(sa.select(s.repository_redirect))
-        ],
-        country_continent_redirects=[
-            CountryContinentRedirectSpec(country=r.country, continent=r.continent)
-            for r in conn.execute(sa.select(s.country_continent_redirect))
-        ],
-    )
-
-
-def _load_categories(conn: sa.Connection) -> list[CategorySpec]:
-    c, p, d = s.category, s.product, s.directory
-    query = (
-        sa.select(c, p.c.name.label("product_name"), d.c.name.label("topdir_name"))
-        .select_from(c.outerjoin(p, c.c.product_id == p.c.id).outerjoin(d, c.c.topdir_id == d.c.id))
-    )
-    return [
-        CategorySpec(
-            name=r.name,
-            product=r.product_name or "",
-            topdir=r.topdir_name or "",
-            canonicalhost=r.canonicalhost,
-            publiclist=r.publiclist,
-            admin_only=bool(r.admin_only),
-            geo_dns_domain=r.geo_dns_domain,
-        )
-        for r in conn.execute(query)
-    ]
-
-
-def _group(rows: Iterable[sa.Row[Any]]) -> dict[int, list[Any]]:
-    """``{first column: [second column, ...]}`` for rows of two columns."""
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for key, value in rows:
-        grouped[key].append(value)
-    return grouped
-
-
-def _load_sites(conn: sa.Connection) -> list[SiteSpec]:
-    admins = _group(
-        conn.execute(
-            sa.select(s.site_admin.c.site_id, s.site_admin.c.username).where(
-                s.site_admin.c.username.is_not(None)
-            )
-        )
-    )
-    hosts_by_site = _group(
-        (h.site_id, h)
-        for h in _load_hosts(conn)
-    )
-    return [
-        SiteSpec(
-            name=r.name,
-            password_hash=r.password,
-            org_url=r.org_url,
-            private=r.private,
-            admin_active=r.admin_active,
-            user_active=r.user_active,
-            all_sites_can_pull_from_me=r.all_sites_can_pull_from_me,
-            downstream_comments=r.downstream_comments,
-            email_on_drop=r.email_on_drop,
-            email_on_add=r.email_on_add,
-            created_by=r.created_by,
-            admins=admins.get(r.id, []),
-            hosts=[h.spec for h in hosts_by_site.get(r.id, [])],
-        )
-        for r in conn.execute(sa.select(s.site).order_by(s.site.c.id))
-    ]
-
-
-class _LoadedHost:
-    """A host spec with the site it belongs to (specs do not carry ids)."""
-
-    __slots__ = ("site_id", "spec")
-
-    def __init__(self, site_id: int, spec: HostSpec) -> None:
-        self.site_id = site_id
-        self.spec = spec
-
-
-def _load_hosts(conn: sa.Connection) -> list[_LoadedHost]:
-    netblocks = _group(
-        conn.execute(
-            sa.select(s.host_netblock.c.host_id, s.host_netblock.c.netblock).where(
-                s.host_netblock.c.netblock.is_not(None)
-            )
-        )
-    )
-    allowed = _group(
-        conn.execute(sa.select(s.host_country_allowed.c.host_id, s.host_country_allowed.c.country))
-    )
-    asns = _group(conn.execute(sa.select(s.host_peer_asn.c.host_id, s.host_peer_asn.c.asn)))
-    categories = _load_host_categories(conn)
-    h = s.host
-    loaded = []
-    for r in conn.execute(sa.select(h).where(h.c.site_id.is_not(None))):
-        spec = HostSpec(
-            name=r.name,
-            country=r.country,
-            bandwidth_int=r.bandwidth_int,
-            private=r.private,
-            asn=r.asn,
-            asn_clients=r.asn_clients,
-            internet2=r.internet2,
-            internet2_clients=r.internet2_clients,
-            max_connections=r.max_connections,
-            admin_active=r.admin_active,
-            user_active=r.user_active,
-            comment=r.comment,
-            robot_email=r.robot_email,
-            netblocks=netblocks.get(r.id, []),
-            countries_allowed=allowed.get(r.id, []),
-            peer_asns=asns.get(r.id, []),
-            categories=categories.get(r.id, []),
-        )
-        loaded.append(_LoadedHost(r.site_id, spec))
-    return loaded
-
-
-def _load_host_categories(conn: sa.Connection) -> dict[int, list[HostCategorySpec]]:
-    u = s.host_category_url
-    urls: dict[int, list[str]] = defaultdict(list)
-    private_urls: dict[int, list[str]] = defaultdict(list)
-    for hc_id, url, private in conn.execute(sa.select(u.c.host_category_id, u.c.url, u.c.private)):
-        (private_urls if private else urls)[hc_id].append(url)
-    hc, c = s.host_category, s.category
-    query = sa.select(hc.c.id, hc.c.host_id, hc.c.always_up2date, c.c.name).join(
-        c, hc.c.category_id == c.c.id
-    )
-    result: dict[int, list[HostCategorySpec]] = defaultdict(list)
-    for hc_id, host_id, always_up2date, name in conn.execute(query):
-        result[host_id].append(
-            HostCategorySpec(
-                name=name,
-                always_up2date=always_up2date,
-                urls=urls.get(hc_id, []),
-                private_urls=private_urls.get(hc_id, []),
-            )
-        )
-    return result
-
-
-# --------------------------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------------------------
 
 
 def apply_deployment(conn: sa.Connection, deployment: Deployment) -> None:
@@ -225,6 +63,23 @@ def apply_deployment(conn: sa.Connection, deployment: Deployment) -> None:
         _apply_site(conn, site, category_ids, pending)
     for insert in pending:
         insert()
+    _check_written(conn, deployment)
+
+
+def _check_written(conn: sa.Connection, wanted: Deployment) -> None:
+    """Every named entity now reads back as ``wanted`` says; else raise (to roll back)."""
+    stored = load_deployment(conn)
+    for field in ("arches", "products", "categories", "sites", "repository_redirects",
+                  "country_continent_redirects"):  # fmt: skip
+        key = "from_repo" if field == "repository_redirects" else (
+            "country" if field == "country_continent_redirects" else "name")
+        have = {getattr(item, key): item for item in getattr(stored, field)}
+        for item in getattr(wanted, field):
+            if have.get(getattr(item, key)) != item:
+                raise StoreError(
+                    f"the database does not read back as written for {field[:-1]} "
+                    f"{getattr(item, key)!r}; nothing was written"
+                )
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, key: Mapping[str, Any],
@@ -295,6 +150,16 @@ def _apply_site(conn: sa.Connection, site: SiteSpec, category_ids: Mapping[str, 
         },
     )
     _replace_values(conn, s.site_admin, "site_id", site_id, "username", site.admins, pending)
+    named = {host.name for host in site.hosts}
+    doomed = [
+        host_id
+        for host_id, name in conn.execute(
+            sa.select(s.host.c.id, s.host.c.name).where(s.host.c.site_id == site_id)
+        )
+        if name not in named
+    ]
+    if doomed:
+        delete_hosts(conn, doomed)
     for host in site.hosts:
         _apply_host(conn, site_id, host, category_ids, pending)
 
@@ -375,19 +240,13 @@ def _replace_host_categories(conn: sa.Connection, host_id: int,
     ).all()
     doomed = [hc_id for hc_id, category_id in existing if category_id not in specs]
     if doomed:
-        _delete_host_categories(conn, doomed)
+        delete_rows(conn, s.host_category, doomed)
     for category_id, spec in specs.items():
         hc_id = _upsert(conn, hc, {"host_id": host_id, "category_id": category_id},
                         {"always_up2date": spec.always_up2date})
         _replace_urls(conn, hc_id, spec, pending)
 
 
-def _delete_host_categories(conn: sa.Connection, ids: list[int]) -> None:
-    """Delete host categories with what hangs off them (explicitly: an adopted database may
-    lack some of the ON DELETE CASCADE clauses)."""
-    for child in (s.host_category_dir, s.host_category_url):
-        conn.execute(sa.delete(child).where(child.c.host_category_id.in_(ids)))
-    conn.execute(sa.delete(s.host_category).where(s.host_category.c.id.in_(ids)))
 
 
 _SCHEME_RANK = {"https": 0, "http": 1, "ftp": 2}
