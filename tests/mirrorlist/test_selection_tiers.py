@@ -19,6 +19,7 @@ from listserver_data import (
 )
 
 from mirrormanager_mirrorlist.app import ListService
+from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.selection import weighted_shuffle
 
 ML = "/mirrorlist"
@@ -42,7 +43,7 @@ def svc5(tmp_path: Path) -> ListService:
 
 def get(svc: ListService, query: str, *, path: str = ML, xff: str | None = None,
         peer: str = "127.0.0.1") -> tuple[int, str | None, str]:
-    answer = svc.answer(path, query, xff, peer)
+    answer = svc.answer(Request(path, query, xff, peer))
     return answer.status, answer.content_type, answer.body
 
 
@@ -141,12 +142,12 @@ def test_default_trim_falls_back_when_no_host_has_http(svc: ListService) -> None
 
 
 def test_redirect(svc: ListService) -> None:
-    answer = svc.answer(ML, RA + "&country=us&redirect", None, "127.0.0.1")
+    answer = svc.answer(Request(ML, RA + "&country=us&redirect", None, "127.0.0.1"))
     assert (answer.status, answer.location, answer.body) == (302, u("us"), "")
 
 
 def test_redirect_without_http_is_404(svc: ListService) -> None:
-    answer = svc.answer(ML, "path=pub/alt/rsync-only&country=BR&redirect", None, "1.1.1.1")
+    answer = svc.answer(Request(ML, "path=pub/alt/rsync-only&country=BR&redirect", None, "1.1.1.1"))
     assert (answer.status, answer.content_type, answer.body) == (404, "text/plain", "")
 
 
@@ -297,7 +298,7 @@ def test_metalink_escapes_urls(tmp_path: Path) -> None:
     b.directories[1].hosts.append(20)
     inputs = Inputs(write_inputs(tmp_path, b))
     inputs.load_all()
-    body = ListService(inputs).answer("/metalink", RA + "&country=NZ", None, "1.1.1.1").body
+    body = ListService(inputs).answer(Request("/metalink", RA + "&country=NZ", None, "1.1.1.1")).body
     assert "http://amp.example/a&amp;b/" in body
 
 
@@ -315,9 +316,9 @@ class Lines:
 def test_access_log_only_for_repo_and_arch(tmp_path: Path) -> None:
     sink = Lines()
     svc = service(tmp_path, access_log=sink)
-    svc.answer(ML, "repo=fedora-old&arch=x86_64&ip=192.0.2.4", None, "127.0.0.1")
-    svc.answer(ML, f"path={OS}", None, "127.0.0.1")
-    svc.answer(ML, "repo=fedora-source-40&arch=x86_64", None, "127.0.0.1")
+    svc.answer(Request(ML, "repo=fedora-old&arch=x86_64&ip=192.0.2.4", None, "127.0.0.1"))
+    svc.answer(Request(ML, f"path={OS}", None, "127.0.0.1"))
+    svc.answer(Request(ML, "repo=fedora-source-40&arch=x86_64", None, "127.0.0.1"))
     assert sink.lines == [
         ("192.0.2.4", "DE", "fedora-old", "x86_64"),
         ("127.0.0.1", "N/A", "fedora-source-40", "source"),
@@ -331,7 +332,7 @@ def test_access_log_file_format(tmp_path: Path) -> None:
 
     log = AccessLog(tmp_path / "log" / "mirrorlist.log")
     svc = service(tmp_path, access_log=log)
-    svc.answer(ML, RA + "&ip=192.0.2.4", None, "127.0.0.1")
+    svc.answer(Request(ML, RA + "&ip=192.0.2.4", None, "127.0.0.1"))
     log.close()
     today = time.strftime("%Y-%m-%d", time.gmtime())
     line = (tmp_path / "log" / "mirrorlist.log").read_text()
@@ -388,6 +389,6 @@ def test_answers_distribution_follows_bandwidth(tmp_path: Path) -> None:
     svc = ListService(inputs, rng=random.Random(5))
     firsts: Counter[str] = Counter()
     for _ in range(4000):
-        body = svc.answer(ML, RA + "&country=NZ", None, "1.1.1.1").body
+        body = svc.answer(Request(ML, RA + "&country=NZ", None, "1.1.1.1")).body
         firsts[body.splitlines()[1].split("/")[2]] += 1
     assert abs(firsts["nz1.example"] / 4000 - 0.9) < 0.02

@@ -57,3 +57,6 @@ class MirrorlistConfig:
     keepalive_timeout: float = 30.0
     #: open connections per worker (the oldest waiting one is closed to make room)
     max_connections: int = 1024
+    #: pipelined requests answered per connection in one turn of the event loop, before every
+    #: other ready connection gets its turn (the fairness bound)
+    pipeline_batch: int = attrs.field(default=8, validator=attrs.validators.ge(1))

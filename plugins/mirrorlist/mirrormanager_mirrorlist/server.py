@@ -5,27 +5,32 @@ and on file changes, flushes the access log).  :func:`run_server` with ``workers
 ``python -m mirrormanager_mirrorlist.worker`` processes that each bind the same address with
 ``SO_REUSEPORT`` (the kernel spreads connections over them), forwards SIGHUP to them, restarts a
 worker that dies, and stops them with SIGTERM (then SIGKILL after a grace period).
+
+With ``handle_signals``, the signal handlers are installed first, before anything is loaded,
+started or listening: a SIGHUP (a reload: systemd, logrotate) that arrives while the server
+starts is kept and acted on once it serves, never the end of the process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 import cattrs
 import trio
 
 from mirrormanager_mirrorlist.app import ListService
-from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer, bound_port, make_listener
+from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
+from mirrormanager_mirrorlist.listeners import bound_port, make_listener, reserve_port
 
 log = logging.getLogger(__name__)
 
@@ -88,62 +93,78 @@ class Started:
     generation: str | None
 
 
+SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _signals(handle: bool) -> Iterator[AsyncIterator[int] | None]:
+    """SIGHUP, SIGINT and SIGTERM caught from now on and kept until read (when ``handle``)."""
+    if not handle:
+        yield None
+        return
+    with trio.open_signal_receiver(*SIGNALS) as receiver:
+        yield receiver
+
+
 async def run_worker(
     settings: ServerSettings,
     *,
-    listener: socket.socket | None = None,
+    reuse_port: bool = False,
     stop: trio.Event | None = None,
     handle_signals: bool = True,
     task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve from this process until ``stop`` is set (or SIGINT/SIGTERM when ``handle_signals``)."""
+    """Serve from this process until ``stop`` is set (or SIGINT/SIGTERM when ``handle_signals``;
+    the handlers are installed before the inputs are loaded and the port listens)."""
     stop = trio.Event() if stop is None else stop
-    inputs = Inputs(
-        settings.input_paths(), view_capacity=settings.view_capacity, validate=settings.validate
-    )
-    try:
-        await trio.to_thread.run_sync(inputs.load_all)
-    except LoadError as exc:
-        if not settings.allow_missing_cache or inputs.index is not None:
-            raise
-        log.error("event=start_without_cache error=%r", str(exc))
-    access = AccessLog(Path(settings.access_log)) if settings.access_log else None
-    service = ListService(
-        inputs,
-        minimum=settings.minimum,
-        access_log=access,
-        trust_forwarded_for=settings.trust_forwarded_for,
-    )
-
-    def handler(method: bytes, path: str, query: str, xff: str | None, peer: str) -> Any:
-        return service.answer(path, query, xff, peer)
-
-    server = HttpServer(handler, settings.limits)
-    own_listener = listener is None
-    if listener is None:
-        listener = make_listener(settings.host, settings.port)
-    port = bound_port(listener)
-    try:
-        async with trio.open_nursery() as nursery:
-
-            async def serve(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-                await server.serve(listener, stop, task_status=task_status)
-                nursery.cancel_scope.cancel()
-
-            if settings.watch_interval > 0:
-                nursery.start_soon(inputs.watch, settings.watch_interval)
+    with _signals(handle_signals) as signals:
+        inputs = Inputs(
+            settings.input_paths(), view_capacity=settings.view_capacity,
+            validate=settings.validate,
+        )
+        try:
+            await trio.to_thread.run_sync(inputs.load_all)
+        except LoadError as exc:
+            if not settings.allow_missing_cache or inputs.index is not None:
+                raise
+            log.error("event=start_without_cache error=%r", str(exc))
+        access = AccessLog(Path(settings.access_log)) if settings.access_log else None
+        service = ListService(
+            inputs,
+            minimum=settings.minimum,
+            access_log=access,
+            trust_forwarded_for=settings.trust_forwarded_for,
+        )
+        server = HttpServer(service.answer, settings.limits)
+        try:
+            listener = make_listener(settings.host, settings.port, reuse_port=reuse_port)
+        except BaseException:
             if access is not None:
-                nursery.start_soon(_flush_every_second, access)
-            if handle_signals:
-                nursery.start_soon(_worker_signals, stop, inputs, access)
-            await nursery.start(serve)
-            generation = inputs.index.generation if inputs.index else None
-            log.info("event=listening url=%s generation=%s", settings.url(port), generation)
-            task_status.started(Started(settings.url(port), port, generation))
-    finally:
-        if access is not None:
-            access.close()
-        if own_listener:
+                access.close()
+            raise
+        port = bound_port(listener)
+        try:
+            async with trio.open_nursery() as nursery:
+
+                async def serve(
+                    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+                ) -> None:
+                    await server.serve(listener, stop, task_status=task_status)
+                    nursery.cancel_scope.cancel()
+
+                if signals is not None:
+                    nursery.start_soon(_worker_signals, signals, stop, inputs, access)
+                if settings.watch_interval > 0:
+                    nursery.start_soon(inputs.watch, settings.watch_interval)
+                if access is not None:
+                    nursery.start_soon(_flush_every_second, access)
+                await nursery.start(serve)
+                generation = inputs.index.generation if inputs.index else None
+                log.info("event=listening url=%s generation=%s", settings.url(port), generation)
+                task_status.started(Started(settings.url(port), port, generation))
+        finally:
+            if access is not None:
+                access.close()
             listener.close()
 
 
@@ -153,18 +174,22 @@ async def _flush_every_second(access: AccessLog) -> None:
         access.flush()
 
 
-async def _worker_signals(stop: trio.Event, inputs: Inputs, access: AccessLog | None) -> None:
-    with trio.open_signal_receiver(signal.SIGHUP, signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            if signum == signal.SIGHUP:
-                log.info("event=sighup action=reload")
-                if access is not None:
-                    access.reopen()
-                await inputs.refresh_in_thread(["cache", "geoip", "netblocks", "continents"])
-            else:
-                log.info("event=stopping signal=%s", signal.Signals(signum).name)
-                stop.set()
-                return
+async def _worker_signals(
+    signals: AsyncIterator[int],
+    stop: trio.Event,
+    inputs: Inputs,
+    access: AccessLog | None,
+) -> None:
+    async for signum in signals:
+        if signum == signal.SIGHUP:
+            log.info("event=sighup action=reload")
+            if access is not None:
+                access.reopen()
+            await inputs.refresh_in_thread(["cache", "geoip", "netblocks", "continents"])
+        else:
+            log.info("event=stopping signal=%s", signal.Signals(signum).name)
+            stop.set()
+            return
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,8 +200,28 @@ async def _worker_signals(stop: trio.Event, inputs: Inputs, access: AccessLog | 
 class _Worker:
     def __init__(self, number: int) -> None:
         self.number = number
+        #: the running process, once it said READY (the previous one while it restarts)
         self.process: trio.Process | None = None
         self.stopping = False
+        #: a SIGHUP arrived while the process was starting: forwarded once it is ready
+        self.reload_pending = False
+
+    @property
+    def ready(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    def started(self, process: trio.Process) -> None:
+        self.process = process
+        if self.reload_pending:
+            self.reload_pending = False
+            process.send_signal(signal.SIGHUP)
+
+    def reload(self) -> None:
+        if self.ready:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGHUP)
+        else:
+            self.reload_pending = True
 
 
 async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str]:
@@ -202,10 +247,12 @@ async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str
                 buffer += chunk
     except BaseException:
         process.kill()
-        await process.wait()
+        with trio.CancelScope(shield=True):
+            await process.wait()
         raise
     finally:
-        await process.stdout.aclose()
+        with trio.CancelScope(shield=True):
+            await process.stdout.aclose()
     line = buffer.split(b"\n", 1)[0].decode()
     if not line.startswith("READY"):
         process.kill()
@@ -220,34 +267,44 @@ async def run_server(
     handle_signals: bool = True,
     task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve with ``settings.workers`` processes (in this process when it is 1)."""
+    """Serve with ``settings.workers`` processes (in this process when it is 1).
+
+    With ``handle_signals`` the handlers come first: SIGINT/SIGTERM while the workers start
+    stop them; SIGHUP reaches every worker, a worker still starting once it is ready."""
     if settings.workers <= 1:
         await run_worker(settings, stop=stop, handle_signals=handle_signals, task_status=task_status)
         return
     stop = trio.Event() if stop is None else stop
-    # hold the port (bound, not listening, so it gets no connections) for the workers
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    reservation = socket.socket(family, socket.SOCK_STREAM)
-    reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    reservation.bind((settings.host, settings.port))
-    port = bound_port(reservation)
     workers = [_Worker(n) for n in range(settings.workers)]
-    try:
-        async with trio.open_nursery() as nursery:
-            started = await _start_all(nursery, settings, port, workers)
-            log.info("event=listening url=%s workers=%d", settings.url(port), len(workers))
-            if handle_signals:
-                nursery.start_soon(_supervisor_signals, stop, workers)
-            task_status.started(Started(settings.url(port), port, started))
-            await stop.wait()
-            await _stop_all(workers, settings.limits.shutdown_grace + 5)
-            nursery.cancel_scope.cancel()
-    finally:
-        for worker in workers:
-            if worker.process is not None and worker.process.returncode is None:
-                worker.process.kill()
-        reservation.close()
+    with _signals(handle_signals) as signals:
+        # hold the port (bound, not listening, so it gets no connections) for the workers
+        reservation = reserve_port(settings.host, settings.port)
+        port = bound_port(reservation)
+        try:
+            async with trio.open_nursery() as nursery:
+                if signals is not None:
+                    nursery.start_soon(_supervisor_signals, signals, stop, workers)
+                with trio.CancelScope() as starting:
+                    nursery.start_soon(_cancel_when_set, stop, starting)
+                    generation = await _start_all(nursery, settings, port, workers)
+                if not starting.cancelled_caught:
+                    log.info("event=listening url=%s workers=%d", settings.url(port),
+                             len(workers))
+                    task_status.started(Started(settings.url(port), port, generation))
+                await stop.wait()
+                await _stop_all(workers, settings.limits.shutdown_grace + 5)
+                nursery.cancel_scope.cancel()
+        finally:
+            for worker in workers:
+                if worker.ready:
+                    assert worker.process is not None
+                    worker.process.kill()
+            reservation.close()
+
+
+async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
 
 
 async def _start_all(
@@ -256,7 +313,8 @@ async def _start_all(
     generations: list[str] = []
 
     async def start_one(worker: _Worker) -> None:
-        worker.process, generation = await _spawn(settings, port)
+        process, generation = await _spawn(settings, port)
+        worker.started(process)
         generations.append(generation)
 
     async with trio.open_nursery() as starting:
@@ -277,38 +335,44 @@ async def _keep_alive(settings: ServerSettings, port: int, worker: _Worker) -> N
         log.error("event=worker_exited number=%d status=%s action=restart", worker.number, status)
         await trio.sleep(5)
         try:
-            worker.process, _ = await _spawn(settings, port)
+            process, _ = await _spawn(settings, port)
         except (RuntimeError, OSError, trio.TooSlowError) as exc:
             log.error("event=worker_restart_failed number=%d error=%r", worker.number, str(exc))
+        else:
+            worker.started(process)
 
 
 async def _stop_all(workers: list[_Worker], grace: float) -> None:
     for worker in workers:
         worker.stopping = True
     for worker in workers:
-        if worker.process is not None and worker.process.returncode is None:
+        if worker.ready:
+            assert worker.process is not None
             worker.process.send_signal(signal.SIGTERM)
     with trio.move_on_after(grace):
         for worker in workers:
             if worker.process is not None:
                 await worker.process.wait()
     for worker in workers:
-        if worker.process is not None and worker.process.returncode is None:
+        if worker.ready:
+            assert worker.process is not None
             log.warning("event=worker_killed number=%d", worker.number)
             worker.process.kill()
             await worker.process.wait()
 
 
-async def _supervisor_signals(stop: trio.Event, workers: list[_Worker]) -> None:
-    with trio.open_signal_receiver(signal.SIGHUP, signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            if signum == signal.SIGHUP:
-                for worker in workers:
-                    if worker.process is not None and worker.process.returncode is None:
-                        worker.process.send_signal(signal.SIGHUP)
-            else:
-                stop.set()
-                return
+async def _supervisor_signals(
+    signals: AsyncIterator[int], stop: trio.Event, workers: list[_Worker]
+) -> None:
+    async for signum in signals:
+        if signum == signal.SIGHUP:
+            log.info("event=sighup action=forward workers=%d", len(workers))
+            for worker in workers:
+                worker.reload()
+        else:
+            log.info("event=stopping signal=%s", signal.Signals(signum).name)
+            stop.set()
+            return
 
 
 def worker_main(argv: list[str]) -> int:
@@ -319,12 +383,11 @@ def worker_main(argv: list[str]) -> int:
         format=f"%(asctime)s worker={os.getpid()} %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    listener = make_listener(settings.host, settings.port, reuse_port=True)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             started: Started = await nursery.start(
-                lambda task_status: run_worker(settings, listener=listener, task_status=task_status)
+                lambda task_status: run_worker(settings, reuse_port=True, task_status=task_status)
             )
             sys.stdout.write(f"READY {started.generation}\n")
             sys.stdout.flush()
@@ -341,8 +404,6 @@ def worker_main(argv: list[str]) -> int:
         sys.stdout.write(f"FAILED {load_error}\n")
         sys.stdout.flush()
         return 1
-    finally:
-        listener.close()
     return 0
 
 
