@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from listserver_data import (
@@ -286,6 +287,25 @@ def test_metalink_errors_are_failure_documents(svc: ListService) -> None:
         404, "application/metalink+xml",
         METALINK_OPEN + f"<!-- {OS}/ not found or has not metalink\n-->\n</metalink>\n",
     )
+
+
+@pytest.mark.parametrize("query", [
+    f"path={REPODATA}/x--><x><!--",  # the file name is echoed
+    f"path={REPODATA}/x--->\udcff\udcfe-",  # bytes that are not UTF-8, a trailing '-'
+    "repo=a--><x/><!--&arch=x86_64",  # the repo name is echoed, so is the listing
+])
+def test_metalink_failure_documents_stay_well_formed(svc: ListService, query: str) -> None:
+    status, content_type, body = get(svc, query, path="/metalink")
+    assert (status, content_type) == (404, "application/metalink+xml")
+    root = ElementTree.fromstring(body.encode("utf-8"))  # parses: a single, whole comment
+    assert root.tag == "{http://www.metalinker.org/}metalink" and list(root) == []
+    comment = body.split("<!-- ", 1)[1].rsplit("\n-->", 1)[0]
+    assert "--" not in comment
+    while "- -" in comment:  # undo the neutralisation: the message is all there
+        comment = comment.replace("- -", "--")
+    echoed = query.split("=", 1)[1].split("&")[0].replace("\udcff", "\ufffd").replace(
+        "\udcfe", "\ufffd")
+    assert echoed in comment
 
 
 def test_metalink_escapes_urls(tmp_path: Path) -> None:

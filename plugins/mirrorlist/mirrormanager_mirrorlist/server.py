@@ -230,7 +230,8 @@ async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "mirrormanager_mirrorlist.worker", settings_to_json(child)],
         stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        # never written: the worker stops when it reads EOF, i.e. when this process is gone
+        stdin=subprocess.PIPE,
         env={
             **os.environ,
             "MIRRORLIST_LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
@@ -249,6 +250,7 @@ async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str
         process.kill()
         with trio.CancelScope(shield=True):
             await process.wait()
+            await _release(process)
         raise
     finally:
         with trio.CancelScope(shield=True):
@@ -256,8 +258,17 @@ async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str
     line = buffer.split(b"\n", 1)[0].decode()
     if not line.startswith("READY"):
         process.kill()
+        with trio.CancelScope(shield=True):
+            await process.wait()
+            await _release(process)
         raise RuntimeError(f"worker said {line!r}")
     return process, line.partition(" ")[2]
+
+
+async def _release(process: trio.Process) -> None:
+    """Close our end of an exited worker's stdin pipe."""
+    if process.stdin is not None:
+        await process.stdin.aclose()
 
 
 async def run_server(
@@ -330,6 +341,7 @@ async def _keep_alive(settings: ServerSettings, port: int, worker: _Worker) -> N
     while True:
         assert worker.process is not None
         status = await worker.process.wait()
+        await _release(worker.process)
         if worker.stopping:
             return
         log.error("event=worker_exited number=%d status=%s action=restart", worker.number, status)
@@ -385,10 +397,15 @@ def worker_main(argv: list[str]) -> int:
     )
 
     async def main() -> None:
+        stop = trio.Event()
         async with trio.open_nursery() as nursery:
-            started: Started = await nursery.start(
-                lambda task_status: run_worker(settings, reuse_port=True, task_status=task_status)
-            )
+
+            async def serve(task_status: trio.TaskStatus[Started]) -> None:
+                await run_worker(settings, reuse_port=True, stop=stop, task_status=task_status)
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(_stop_when_orphaned, stop)
+            started: Started = await nursery.start(serve)
             sys.stdout.write(f"READY {started.generation}\n")
             sys.stdout.flush()
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -405,6 +422,16 @@ def worker_main(argv: list[str]) -> int:
         sys.stdout.flush()
         return 1
     return 0
+
+
+async def _stop_when_orphaned(stop: trio.Event) -> None:
+    """Stop when the supervisor is gone (it never writes to our stdin: EOF means it exited,
+    however it ended), so no worker goes on serving the port on its own."""
+    async with trio.lowlevel.FdStream(os.dup(0)) as stdin:
+        while await stdin.receive_some(4096):
+            pass
+    log.warning("event=supervisor_gone action=stop")
+    stop.set()
 
 
 def _find_load_error(exc: BaseException) -> LoadError | None:
