@@ -20,6 +20,7 @@ import logging
 import math
 import select
 import socket
+import time
 
 import attrs
 import httptools
@@ -38,9 +39,12 @@ from mirrormanager_mirrorlist.httpparse import Parsed, RequestParser
 
 log = logging.getLogger(__name__)
 
-RECV_SIZE = 65536
+#: bytes read from a connection at a time (at most ~300 pipelined requests to parse at once)
+RECV_SIZE = 16384
 #: seconds between two checks of the connections' deadlines (their precision)
 SWEEP_INTERVAL = 0.05
+#: seconds of a turn spent on pipelined requests queued in earlier turns (then the loop polls)
+QUEUED_SLICE = 0.005
 
 
 def _positive(instance: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
@@ -111,11 +115,13 @@ class HttpServer:
     need a graceful close (drain what the client still sends) and the 503 of a refused
     connection run as small tasks of their own.
 
-    Fairness: a connection gets at most ``limits.pipeline_batch`` answers in one turn of the
-    loop.  Requests it pipelined beyond that stay parsed and queued, the connection is not read
-    meanwhile, and it gets its next share in the next turn, after every other ready connection
-    had its own; so a request that arrives waits for at most about two turns, each at most
-    ``pipeline_batch`` answers per open connection."""
+    Fairness: a turn first serves the connections with new data, each at most
+    ``limits.pipeline_batch`` answers; requests a connection pipelined beyond that stay parsed
+    and queued, and the connection is not read meanwhile.  Then the connections queued before
+    this turn get their next ``pipeline_batch`` answers each, round robin, for at most
+    :data:`QUEUED_SLICE` seconds; the rest keep their place for the next turn.  So a request
+    that arrives waits for about two turns, each at most ``pipeline_batch`` answers per
+    connection that sent new data plus ``QUEUED_SLICE``, however much others pipelined."""
 
     def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
         self.handler = handler
@@ -200,10 +206,7 @@ class HttpServer:
             now = trio.current_time()
             if now >= grace_end:
                 return
-            # the turn of the connections whose pipelined requests wait since an earlier turn
-            for conn in list(queued.values()) if queued else ():
-                if queued.pop(conn.fd, None) is not None:
-                    self._answer_turn(conn, now)
+            waiting_turn = list(queued.values()) if queued else None
             for fd, events in epoll.poll(0):
                 if fd == listen_fd:
                     if not self._accept(listener, helpers, now):
@@ -219,6 +222,8 @@ class HttpServer:
                     self._close(conn)  # EPOLLHUP / EPOLLERR: the client is gone
                 else:
                     self._receive(conn, helpers, now)
+            if waiting_turn:
+                self._serve_queued(waiting_turn, now)
             if now >= next_sweep:
                 next_sweep = now + SWEEP_INTERVAL
                 self._sweep(helpers, now)
@@ -296,6 +301,19 @@ class HttpServer:
                 self._hand_over(conn, helpers, 408, "request timeout\n")
             else:
                 self._close(conn)
+
+    def _serve_queued(self, turn: list[_Connection], now: float) -> None:
+        """The next share of the connections whose pipelined requests wait (queued before
+        this turn), round robin, for at most :data:`QUEUED_SLICE` seconds; the others keep
+        their place for the next turn."""
+        queued = self._queued
+        end = time.perf_counter() + QUEUED_SLICE
+        for conn in turn:
+            if queued.pop(conn.fd, None) is None:
+                continue  # closed meanwhile
+            self._answer_turn(conn, now)  # queued again at the end while requests remain
+            if time.perf_counter() >= end:
+                return
 
     def _watch(self, conn: _Connection, events: int) -> None:
         if conn.events != events:
