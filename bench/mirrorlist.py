@@ -418,7 +418,8 @@ def main() -> int:
     load_quick = time.monotonic() - started
     assert inputs.index is not None
     print(f"cache {cache.name}: {size_mb:.1f} MB, {inputs.index.directory_count} directories, "
-          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated, "
+          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated "
+          f"(private copy: {inputs.index.storage}), "
           f"{load_quick:.2f} s unvalidated; RSS +{(after - before) / 2**20:.0f} MB")
     started = time.monotonic()
     AsnTable.from_file(netblocks)
