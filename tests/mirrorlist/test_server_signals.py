@@ -67,7 +67,7 @@ async def test_sighup_as_soon_as_the_port_accepts(tmp_path: Path, workers: int) 
         if process.returncode is None:
             process.kill()
             await process.wait()
-    assert "event=sighup" in log.read_text()
+    assert "event=reload_requested" in log.read_text()
 
 
 async def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:

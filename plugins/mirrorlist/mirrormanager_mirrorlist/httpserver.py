@@ -25,6 +25,7 @@ import time
 import attrs
 import httptools
 import trio
+from mmcore.validators import at_least
 
 from mirrormanager_mirrorlist.httpmessages import (
     REASONS,
@@ -45,11 +46,6 @@ RECV_SIZE = 16384
 SWEEP_INTERVAL = 0.05
 #: seconds of a turn spent on pipelined requests queued in earlier turns (then the loop polls)
 QUEUED_SLICE = 0.005
-
-
-def _positive(instance: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be positive, got {value!r}")
 
 
 @attrs.frozen
@@ -73,7 +69,7 @@ class HttpLimits:
     shutdown_grace: float = 5.0
     #: pipelined requests answered per connection in one turn of the loop; the rest wait
     #: until every other ready connection had its turn
-    pipeline_batch: int = attrs.field(default=8, validator=_positive)
+    pipeline_batch: int = attrs.field(default=8, validator=at_least(1))
 
     @property
     def max_request_bytes(self) -> int:

@@ -1,10 +1,8 @@
 """Running the list server: one worker in this process, or N worker processes on one port.
 
 :func:`run_worker` serves from the current process (loads the inputs, answers, reloads on SIGHUP
-and on file changes, flushes the access log).  :func:`run_server` with ``workers > 1`` starts
-``python -m mirrormanager_mirrorlist.worker`` processes that each bind the same address with
-``SO_REUSEPORT`` (the kernel spreads connections over them), forwards SIGHUP to them, restarts a
-worker that dies, and stops them with SIGTERM (then SIGKILL after a grace period).
+and on file changes, flushes the access log); :func:`worker_main` is a worker process's entry
+point.  :func:`run_server` with ``workers > 1`` hands over to ``supervisor.supervise``.
 
 With ``handle_signals``, the signal handlers are installed first, before anything is loaded,
 started or listening: a SIGHUP (a reload: systemd, logrotate) that arrives while the server
@@ -18,7 +16,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,11 +23,12 @@ from pathlib import Path
 import attrs
 import cattrs
 import trio
+from mmcore.errors import first_of
 
 from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
-from mirrormanager_mirrorlist.listeners import bound_port, make_listener, reserve_port
+from mirrormanager_mirrorlist.listeners import bound_port, make_listener
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +95,7 @@ SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
-def _signals(handle: bool) -> Iterator[AsyncIterator[int] | None]:
+def signal_receiver(handle: bool) -> Iterator[AsyncIterator[int] | None]:
     """SIGHUP, SIGINT and SIGTERM caught from now on and kept until read (when ``handle``)."""
     if not handle:
         yield None
@@ -112,12 +110,17 @@ async def run_worker(
     reuse_port: bool = False,
     stop: trio.Event | None = None,
     handle_signals: bool = True,
+    reloads: trio.MemoryReceiveChannel[None] | None = None,
     task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve from this process until ``stop`` is set (or SIGINT/SIGTERM when ``handle_signals``;
-    the handlers are installed before the inputs are loaded and the port listens)."""
+    the handlers are installed before the inputs are loaded and the port listens).
+
+    :param reloads: each item received re-reads the inputs (as SIGHUP does when
+        ``handle_signals``); the core's ``serve`` command sends one per SIGHUP.
+    """
     stop = trio.Event() if stop is None else stop
-    with _signals(handle_signals) as signals:
+    with signal_receiver(handle_signals) as signals:
         inputs = Inputs(
             settings.input_paths(), view_capacity=settings.view_capacity,
             validate=settings.validate,
@@ -154,6 +157,8 @@ async def run_worker(
 
                 if signals is not None:
                     nursery.start_soon(_worker_signals, signals, stop, inputs, access)
+                if reloads is not None:
+                    nursery.start_soon(_reload_on_request, reloads, inputs, access)
                 if settings.watch_interval > 0:
                     nursery.start_soon(inputs.watch, settings.watch_interval)
                 if access is not None:
@@ -174,6 +179,20 @@ async def _flush_every_second(access: AccessLog) -> None:
         access.flush()
 
 
+async def _reload(inputs: Inputs, access: AccessLog | None) -> None:
+    log.info("event=reload_requested action=reload")
+    if access is not None:
+        access.reopen()
+    await inputs.refresh_in_thread(["cache", "geoip", "netblocks", "continents"])
+
+
+async def _reload_on_request(
+    reloads: trio.MemoryReceiveChannel[None], inputs: Inputs, access: AccessLog | None
+) -> None:
+    async for _ in reloads:
+        await _reload(inputs, access)
+
+
 async def _worker_signals(
     signals: AsyncIterator[int],
     stop: trio.Event,
@@ -182,93 +201,12 @@ async def _worker_signals(
 ) -> None:
     async for signum in signals:
         if signum == signal.SIGHUP:
-            log.info("event=sighup action=reload")
-            if access is not None:
-                access.reopen()
-            await inputs.refresh_in_thread(["cache", "geoip", "netblocks", "continents"])
+            log.info("event=sighup")
+            await _reload(inputs, access)
         else:
             log.info("event=stopping signal=%s", signal.Signals(signum).name)
             stop.set()
             return
-
-
-# ---------------------------------------------------------------------------------------------
-# several worker processes
-# ---------------------------------------------------------------------------------------------
-
-
-class _Worker:
-    def __init__(self, number: int) -> None:
-        self.number = number
-        #: the running process, once it said READY (the previous one while it restarts)
-        self.process: trio.Process | None = None
-        self.stopping = False
-        #: a SIGHUP arrived while the process was starting: forwarded once it is ready
-        self.reload_pending = False
-
-    @property
-    def ready(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    def started(self, process: trio.Process) -> None:
-        self.process = process
-        if self.reload_pending:
-            self.reload_pending = False
-            process.send_signal(signal.SIGHUP)
-
-    def reload(self) -> None:
-        if self.ready:
-            assert self.process is not None
-            self.process.send_signal(signal.SIGHUP)
-        else:
-            self.reload_pending = True
-
-
-async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str]:
-    """Start one worker; returns it once it reported ``READY`` (its generation)."""
-    child = attrs.evolve(settings, port=port, workers=1)
-    process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "mirrormanager_mirrorlist.worker", settings_to_json(child)],
-        stdout=subprocess.PIPE,
-        # never written: the worker stops when it reads EOF, i.e. when this process is gone
-        stdin=subprocess.PIPE,
-        env={
-            **os.environ,
-            "MIRRORLIST_LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
-        },
-    )
-    assert process.stdout is not None
-    buffer = b""
-    try:
-        with trio.fail_after(120):
-            while b"\n" not in buffer:
-                chunk = await process.stdout.receive_some(4096)
-                if not chunk:
-                    raise RuntimeError(f"worker exited with status {await process.wait()}")
-                buffer += chunk
-    except BaseException:
-        process.kill()
-        with trio.CancelScope(shield=True):
-            await process.wait()
-            await _release(process)
-        raise
-    finally:
-        with trio.CancelScope(shield=True):
-            await process.stdout.aclose()
-    line = buffer.split(b"\n", 1)[0].decode()
-    if not line.startswith("READY"):
-        process.kill()
-        with trio.CancelScope(shield=True):
-            await process.wait()
-            await _release(process)
-        raise RuntimeError(f"worker said {line!r}")
-    return process, line.partition(" ")[2]
-
-
-async def _release(process: trio.Process) -> None:
-    """Close our end of an exited worker's stdin pipe."""
-    if process.stdin is not None:
-        await process.stdin.aclose()
 
 
 async def run_server(
@@ -276,115 +214,22 @@ async def run_server(
     *,
     stop: trio.Event | None = None,
     handle_signals: bool = True,
+    reloads: trio.MemoryReceiveChannel[None] | None = None,
     task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve with ``settings.workers`` processes (in this process when it is 1).
+    """Serve with ``settings.workers`` processes: in this process when it is 1
+    (:func:`run_worker`), else worker processes under a supervisor (``supervisor.py``).
 
-    With ``handle_signals`` the handlers come first: SIGINT/SIGTERM while the workers start
-    stop them; SIGHUP reaches every worker, a worker still starting once it is ready."""
+    :param reloads: each item received re-reads the inputs, in every worker.
+    """
     if settings.workers <= 1:
-        await run_worker(settings, stop=stop, handle_signals=handle_signals, task_status=task_status)
+        await run_worker(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
+                         task_status=task_status)
         return
-    stop = trio.Event() if stop is None else stop
-    workers = [_Worker(n) for n in range(settings.workers)]
-    with _signals(handle_signals) as signals:
-        # hold the port (bound, not listening, so it gets no connections) for the workers
-        reservation = reserve_port(settings.host, settings.port)
-        port = bound_port(reservation)
-        try:
-            async with trio.open_nursery() as nursery:
-                if signals is not None:
-                    nursery.start_soon(_supervisor_signals, signals, stop, workers)
-                with trio.CancelScope() as starting:
-                    nursery.start_soon(_cancel_when_set, stop, starting)
-                    generation = await _start_all(nursery, settings, port, workers)
-                if not starting.cancelled_caught:
-                    log.info("event=listening url=%s workers=%d", settings.url(port),
-                             len(workers))
-                    task_status.started(Started(settings.url(port), port, generation))
-                await stop.wait()
-                await _stop_all(workers, settings.limits.shutdown_grace + 5)
-                nursery.cancel_scope.cancel()
-        finally:
-            for worker in workers:
-                if worker.ready:
-                    assert worker.process is not None
-                    worker.process.kill()
-            reservation.close()
+    from mirrormanager_mirrorlist.supervisor import supervise
 
-
-async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
-    await event.wait()
-    scope.cancel()
-
-
-async def _start_all(
-    nursery: trio.Nursery, settings: ServerSettings, port: int, workers: list[_Worker]
-) -> str | None:
-    generations: list[str] = []
-
-    async def start_one(worker: _Worker) -> None:
-        process, generation = await _spawn(settings, port)
-        worker.started(process)
-        generations.append(generation)
-
-    async with trio.open_nursery() as starting:
-        for worker in workers:
-            starting.start_soon(start_one, worker)
-    for worker in workers:
-        nursery.start_soon(_keep_alive, settings, port, worker)
-    return generations[0] if generations else None
-
-
-async def _keep_alive(settings: ServerSettings, port: int, worker: _Worker) -> None:
-    """Restart a worker that exits on its own (at most once every 5 seconds)."""
-    while True:
-        assert worker.process is not None
-        status = await worker.process.wait()
-        await _release(worker.process)
-        if worker.stopping:
-            return
-        log.error("event=worker_exited number=%d status=%s action=restart", worker.number, status)
-        await trio.sleep(5)
-        try:
-            process, _ = await _spawn(settings, port)
-        except (RuntimeError, OSError, trio.TooSlowError) as exc:
-            log.error("event=worker_restart_failed number=%d error=%r", worker.number, str(exc))
-        else:
-            worker.started(process)
-
-
-async def _stop_all(workers: list[_Worker], grace: float) -> None:
-    for worker in workers:
-        worker.stopping = True
-    for worker in workers:
-        if worker.ready:
-            assert worker.process is not None
-            worker.process.send_signal(signal.SIGTERM)
-    with trio.move_on_after(grace):
-        for worker in workers:
-            if worker.process is not None:
-                await worker.process.wait()
-    for worker in workers:
-        if worker.ready:
-            assert worker.process is not None
-            log.warning("event=worker_killed number=%d", worker.number)
-            worker.process.kill()
-            await worker.process.wait()
-
-
-async def _supervisor_signals(
-    signals: AsyncIterator[int], stop: trio.Event, workers: list[_Worker]
-) -> None:
-    async for signum in signals:
-        if signum == signal.SIGHUP:
-            log.info("event=sighup action=forward workers=%d", len(workers))
-            for worker in workers:
-                worker.reload()
-        else:
-            log.info("event=stopping signal=%s", signal.Signals(signum).name)
-            stop.set()
-            return
+    await supervise(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
+                    task_status=task_status)
 
 
 def worker_main(argv: list[str]) -> int:
@@ -415,7 +260,7 @@ def worker_main(argv: list[str]) -> int:
     try:
         trio.run(main)
     except BaseException as exc:
-        load_error = _find_load_error(exc)
+        load_error = first_of(exc, LoadError)
         if load_error is None:
             raise
         sys.stdout.write(f"FAILED {load_error}\n")
@@ -432,14 +277,3 @@ async def _stop_when_orphaned(stop: trio.Event) -> None:
             pass
     log.warning("event=supervisor_gone action=stop")
     stop.set()
-
-
-def _find_load_error(exc: BaseException) -> LoadError | None:
-    if isinstance(exc, LoadError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = _find_load_error(inner)
-            if found is not None:
-                return found
-    return None
