@@ -41,12 +41,15 @@ import psutil
 from mmdb_writer import MMDBWriter
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
+from mirrormanager_mirrorlist import varint
 from mirrormanager_mirrorlist.app import ListService
-from mmcore.atomic import write_atomically
-from mirrormanager_mirrorlist.cacheindex import load_cache, walk_top_level
-from mirrormanager_mirrorlist.continents import read_country_continent
+from mirrormanager_mirrorlist.cachefile import walk_top_level
+from mirrormanager_mirrorlist.cacheindex import load_cache
+from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 from mirrormanager_mirrorlist.prefixes import AsnTable
+from mmcore.atomic import write_atomically
+from mmcore.geo import read_country_continent
 
 COUNTRY_HOSTS = {
     "US": 80, "DE": 50, "CN": 20, "FR": 20, "GB": 15, "JP": 15, "NL": 12, "SE": 10, "BR": 10,
@@ -139,19 +142,7 @@ def build_cache(path: Path, directories: int, seed: int = 1) -> None:
 
 def _field16(message: pb.MirrorListCacheType) -> bytes:
     data = message.SerializeToString()
-    return b"\x82\x01" + _varint(len(data)) + data
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    return b"\x82\x01" + varint.encode(len(data)) + data
 
 
 @attrs.frozen
@@ -179,7 +170,7 @@ def build_workload(cache: Path, data: Path, routes: int, seed: int = 3) -> tuple
     """Requests, a GeoIP database and a global_netblocks.txt fitted to this cache."""
     rng = random.Random(seed)
     header = cache_header(cache)
-    index = load_cache(cache, continents_csv=read_country_continent(None), validate=False)
+    index = load_cache(cache, continents_csv=read_country_continent(None, strict=False), validate=False)
     # the 1,000 most widely mirrored pairs (ties by name); half of the requests go to the 100
     # most mirrored (current releases and updates: where real traffic goes), half spread over all
     pairs = []
@@ -264,11 +255,11 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
         requests = [(f"/{endpoint}", f"repo={rng.choice(workload.repos)}&countme=1",
                      rng.choice(workload.clients)) for _ in range(count)]
         for path, query, client in requests:
-            service.answer(path, query, client, "127.0.0.1")
+            service.answer(Request(path, query, client, "127.0.0.1"))
         sizes = 0
         started = time.perf_counter()
         for path, query, client in requests:
-            sizes += len(service.answer(path, query, client, "127.0.0.1").body)
+            sizes += len(service.answer(Request(path, query, client, "127.0.0.1")).body)
         took = time.perf_counter() - started
         print(f"in-process /{endpoint}: {took / count * 1e6:.1f} µs an answer "
               f"({count} spread requests, mean body {sizes / count / 1024:.1f} KB)")
@@ -427,7 +418,8 @@ def main() -> int:
     load_quick = time.monotonic() - started
     assert inputs.index is not None
     print(f"cache {cache.name}: {size_mb:.1f} MB, {inputs.index.directory_count} directories, "
-          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated, "
+          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated "
+          f"(private copy: {inputs.index.storage}), "
           f"{load_quick:.2f} s unvalidated; RSS +{(after - before) / 2**20:.0f} MB")
     started = time.monotonic()
     AsnTable.from_file(netblocks)

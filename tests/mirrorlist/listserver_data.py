@@ -103,3 +103,23 @@ def service(directory: Path, *, minimum: int = 1, seed: int = 7, **kwargs: objec
     inputs.load_all()
     return ListService(inputs, minimum=minimum, rng=random.Random(seed),
                        clock=lambda: PUBDATE_CLOCK, **kwargs)  # type: ignore[arg-type]
+
+
+def with_invalid_utf8(data: bytes, text: str, occurrence: int = 0) -> bytes:
+    """``data`` with the second byte of an occurrence of ``text`` (the first by default)
+    replaced by 0xFF: the same length, so the protobuf structure stays valid, but that string
+    no longer decodes."""
+    encoded = text.encode()
+    at = -1
+    for _ in range(occurrence + 1):
+        at = data.index(encoded, at + 1)
+    return data[: at + 1] + b"\xff" + data[at + 2 :]
+
+
+def many_directories(time: int = CACHE_TIME, count: int = 400) -> CacheBuilder:
+    """:func:`world` plus ``count`` directories (``pub/extra/N``, hosts 1-3): a cache with many
+    entries that no request has parsed yet."""
+    b = world(time)
+    for n in range(count):
+        b.directory(f"pub/extra/{n}", [1, 2, 3], subpath=f"extra/{n}")
+    return b

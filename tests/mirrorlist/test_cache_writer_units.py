@@ -8,7 +8,7 @@ import time
 import pytest
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.host_netblocks import parse_netblock, resolve_names
-from mirrormanager_mirrorlist.wire import varint
+from mirrormanager_mirrorlist.varint import encode as varint
 from mirrormanager_mirrorlist.writer import (
     HostCategoryFragment,
     clamp_bandwidth,

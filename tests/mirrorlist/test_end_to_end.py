@@ -41,7 +41,7 @@ from e2e_data import (
 )
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
-from mirrormanager_mirrorlist.app import Answer
+from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.inputs import InputPaths
 
 ML = "/mirrorlist"
@@ -84,8 +84,8 @@ class Ask:
 
     def __call__(self, query: str, *, path: str = ML, xff: str | None = None,
                  peer: str = "127.0.0.1") -> Answer:
-        a = self.planned.answer(path, query, xff, peer)
-        b = self.general.answer(path, query, xff, peer)
+        a = self.planned.answer(Request(path, query, xff, peer))
+        b = self.general.answer(Request(path, query, xff, peer))
         assert a == b, (query, a, b)
         return a
 
@@ -589,7 +589,7 @@ def test_weighted_shuffle_distribution(world: World) -> None:
         for query in (RA + "&ip=198.51.100.7", RA + "&country=US"):
             counts: Counter[tuple[str, ...]] = Counter()
             for _ in range(trials):
-                lines = service.answer(ML, query, None, "127.0.0.1").body.split("\n")[1:4]
+                lines = service.answer(Request(ML, query, None, "127.0.0.1")).body.split("\n")[1:4]
                 counts[tuple(host_of[line] for line in lines)] += 1
             assert sum(counts.values()) == trials
             where = (use_plans, query, counts)

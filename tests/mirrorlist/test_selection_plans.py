@@ -14,6 +14,7 @@ from mmdb_writer import MMDBWriter
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.builder import CacheBuilder
+from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 
 COUNTRIES = ["DE", "AT", "FR", "SE", "US", "CA", "JP", "BR", "ZA"]
@@ -119,8 +120,8 @@ def test_plans_give_identical_answers_to_the_general_path(tmp_path: Path) -> Non
         used_plans = 0
         for _ in range(3000):
             endpoint, query, ip = random_request(requests)
-            a = planned.answer(endpoint, query, ip, "127.0.0.1")
-            b = general.answer(endpoint, query, ip, "127.0.0.1")
+            a = planned.answer(Request(endpoint, query, ip, "127.0.0.1"))
+            b = general.answer(Request(endpoint, query, ip, "127.0.0.1"))
             assert (a.status, a.content_type, a.body, a.location) == (
                 b.status, b.content_type, b.body, b.location
             ), (endpoint, query, ip)
@@ -142,7 +143,7 @@ def test_plans_give_identical_answers_to_the_general_path(tmp_path: Path) -> Non
 def test_plan_reused_and_shuffled_per_request(tmp_path: Path) -> None:
     planned, _ = services(tmp_path, 4, 5, 1_000_000)
     query = "repo=fedora-40&arch=x86_64"
-    bodies = {planned.answer("/mirrorlist", query, GEO["DE"] + ".9", "x").body
+    bodies = {planned.answer(Request("/mirrorlist", query, GEO["DE"] + ".9", "x")).body
               for _ in range(200)}
     index = planned.inputs.index
     assert index is not None

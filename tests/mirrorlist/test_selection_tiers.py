@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from listserver_data import (
@@ -19,6 +20,7 @@ from listserver_data import (
 )
 
 from mirrormanager_mirrorlist.app import ListService
+from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.selection import weighted_shuffle
 
 ML = "/mirrorlist"
@@ -42,7 +44,7 @@ def svc5(tmp_path: Path) -> ListService:
 
 def get(svc: ListService, query: str, *, path: str = ML, xff: str | None = None,
         peer: str = "127.0.0.1") -> tuple[int, str | None, str]:
-    answer = svc.answer(path, query, xff, peer)
+    answer = svc.answer(Request(path, query, xff, peer))
     return answer.status, answer.content_type, answer.body
 
 
@@ -141,12 +143,12 @@ def test_default_trim_falls_back_when_no_host_has_http(svc: ListService) -> None
 
 
 def test_redirect(svc: ListService) -> None:
-    answer = svc.answer(ML, RA + "&country=us&redirect", None, "127.0.0.1")
+    answer = svc.answer(Request(ML, RA + "&country=us&redirect", None, "127.0.0.1"))
     assert (answer.status, answer.location, answer.body) == (302, u("us"), "")
 
 
 def test_redirect_without_http_is_404(svc: ListService) -> None:
-    answer = svc.answer(ML, "path=pub/alt/rsync-only&country=BR&redirect", None, "1.1.1.1")
+    answer = svc.answer(Request(ML, "path=pub/alt/rsync-only&country=BR&redirect", None, "1.1.1.1"))
     assert (answer.status, answer.content_type, answer.body) == (404, "text/plain", "")
 
 
@@ -287,6 +289,25 @@ def test_metalink_errors_are_failure_documents(svc: ListService) -> None:
     )
 
 
+@pytest.mark.parametrize("query", [
+    f"path={REPODATA}/x--><x><!--",  # the file name is echoed
+    f"path={REPODATA}/x--->\udcff\udcfe-",  # bytes that are not UTF-8, a trailing '-'
+    "repo=a--><x/><!--&arch=x86_64",  # the repo name is echoed, so is the listing
+])
+def test_metalink_failure_documents_stay_well_formed(svc: ListService, query: str) -> None:
+    status, content_type, body = get(svc, query, path="/metalink")
+    assert (status, content_type) == (404, "application/metalink+xml")
+    root = ElementTree.fromstring(body.encode("utf-8"))  # parses: a single, whole comment
+    assert root.tag == "{http://www.metalinker.org/}metalink" and list(root) == []
+    comment = body.split("<!-- ", 1)[1].rsplit("\n-->", 1)[0]
+    assert "--" not in comment
+    while "- -" in comment:  # undo the neutralisation: the message is all there
+        comment = comment.replace("- -", "--")
+    echoed = query.split("=", 1)[1].split("&")[0].replace("\udcff", "\ufffd").replace(
+        "\udcfe", "\ufffd")
+    assert echoed in comment
+
+
 def test_metalink_escapes_urls(tmp_path: Path) -> None:
     from listserver_data import world, write_inputs
 
@@ -297,7 +318,7 @@ def test_metalink_escapes_urls(tmp_path: Path) -> None:
     b.directories[1].hosts.append(20)
     inputs = Inputs(write_inputs(tmp_path, b))
     inputs.load_all()
-    body = ListService(inputs).answer("/metalink", RA + "&country=NZ", None, "1.1.1.1").body
+    body = ListService(inputs).answer(Request("/metalink", RA + "&country=NZ", None, "1.1.1.1")).body
     assert "http://amp.example/a&amp;b/" in body
 
 
@@ -315,9 +336,9 @@ class Lines:
 def test_access_log_only_for_repo_and_arch(tmp_path: Path) -> None:
     sink = Lines()
     svc = service(tmp_path, access_log=sink)
-    svc.answer(ML, "repo=fedora-old&arch=x86_64&ip=192.0.2.4", None, "127.0.0.1")
-    svc.answer(ML, f"path={OS}", None, "127.0.0.1")
-    svc.answer(ML, "repo=fedora-source-40&arch=x86_64", None, "127.0.0.1")
+    svc.answer(Request(ML, "repo=fedora-old&arch=x86_64&ip=192.0.2.4", None, "127.0.0.1"))
+    svc.answer(Request(ML, f"path={OS}", None, "127.0.0.1"))
+    svc.answer(Request(ML, "repo=fedora-source-40&arch=x86_64", None, "127.0.0.1"))
     assert sink.lines == [
         ("192.0.2.4", "DE", "fedora-old", "x86_64"),
         ("127.0.0.1", "N/A", "fedora-source-40", "source"),
@@ -331,7 +352,7 @@ def test_access_log_file_format(tmp_path: Path) -> None:
 
     log = AccessLog(tmp_path / "log" / "mirrorlist.log")
     svc = service(tmp_path, access_log=log)
-    svc.answer(ML, RA + "&ip=192.0.2.4", None, "127.0.0.1")
+    svc.answer(Request(ML, RA + "&ip=192.0.2.4", None, "127.0.0.1"))
     log.close()
     today = time.strftime("%Y-%m-%d", time.gmtime())
     line = (tmp_path / "log" / "mirrorlist.log").read_text()
@@ -388,6 +409,6 @@ def test_answers_distribution_follows_bandwidth(tmp_path: Path) -> None:
     svc = ListService(inputs, rng=random.Random(5))
     firsts: Counter[str] = Counter()
     for _ in range(4000):
-        body = svc.answer(ML, RA + "&country=NZ", None, "1.1.1.1").body
+        body = svc.answer(Request(ML, RA + "&country=NZ", None, "1.1.1.1")).body
         firsts[body.splitlines()[1].split("/")[2]] += 1
     assert abs(firsts["nz1.example"] / 4000 - 0.9) < 0.02

@@ -18,7 +18,16 @@ import attrs
 import httpx
 import pytest
 import trio
-from listserver_data import CACHE_TIME, OS, SUB, world, write_inputs
+from listserver_data import (
+    CACHE_TIME,
+    OS,
+    SUB,
+    many_directories,
+    with_invalid_utf8,
+    world,
+    write_inputs,
+)
+from listserver_process import server_process
 from system_tools import needs_aria2c
 
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
@@ -191,47 +200,74 @@ async def test_healthz_and_late_cache(tmp_path: Path, nursery: trio.Nursery) -> 
     stop.set()
 
 
-async def test_reload_under_load(tmp_path: Path, nursery: trio.Nursery) -> None:
-    settings = settings_for(tmp_path)
-    started, stop = await start(nursery, settings)
-    cache = Path(settings.cache)
+async def test_reload_under_load(tmp_path: Path) -> None:
+    """Four clients keep asking while the cache file is replaced by a new generation, then by
+    files that must all be rejected -- truncated, garbage, a missing required field, a URL and a
+    repo/arch key that are not UTF-8 -- and is then truncated in place, twice: no request fails,
+    and the generation stays the last good one.  The server is a process of its own (a worker
+    killed by SIGBUS would otherwise take the test run with it)."""
+    paths = write_inputs(tmp_path, many_directories())
+    cache = paths.cache
     generations: list[str] = []
     failures: list[str] = []
     done = trio.Event()
+    unparsed = iter(range(400))
+    async with server_process(paths, tmp_path) as server:
 
-    async def client_loop() -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
-            while not done.is_set():
-                try:
-                    response = await client.get(f"{started.url}{NORMAL}")
-                except httpx.HTTPError as exc:
-                    failures.append(repr(exc))
-                    continue
-                if response.status_code != 200 or response.text != NORMAL_BODY:
-                    failures.append(f"{response.status_code} {response.text[:80]}")
-                generation = response.headers["x-mirrorlist-generation"]
-                if not generations or generations[-1] != generation:
-                    generations.append(generation)
+        async def client_loop(reads_unparsed: bool) -> None:
+            async with httpx.AsyncClient(timeout=5) as client:
+                while not done.is_set():
+                    target = NORMAL
+                    if reads_unparsed:  # a directory no request has parsed yet
+                        target = f"/mirrorlist?path=pub/extra/{next(unparsed, 0)}&ip=192.0.2.1"
+                    try:
+                        response = await client.get(f"{server.url}{target}")
+                    except httpx.HTTPError as exc:
+                        failures.append(repr(exc))
+                        await trio.sleep(0.05)
+                        continue
+                    if response.status_code != 200 or (
+                        target == NORMAL and response.text != NORMAL_BODY
+                    ):
+                        failures.append(f"{response.status_code} {response.text[:80]}")
+                    generation = response.headers["x-mirrorlist-generation"]
+                    if not generations or generations[-1] != generation:
+                        generations.append(generation)
+                    if reads_unparsed:
+                        await trio.sleep(0.01)
 
-    async with trio.open_nursery() as clients:
-        for _ in range(4):
-            clients.start_soon(client_loop)
-        await trio.sleep(0.5)
-        world(CACHE_TIME + 60).write(cache)  # a new generation
-        await trio.sleep(1.0)
-        cache.write_bytes(cache.read_bytes()[:-7])  # truncated: rejected
-        await trio.sleep(0.6)
-        cache.write_bytes(b"\xff" * 1000)  # garbage: rejected
-        await trio.sleep(0.6)
+        newer = many_directories(CACHE_TIME + 60).build().SerializeToString()
         missing = CacheBuilder(CACHE_TIME + 120).build()
         missing.MirrorListCache.add(directory="x").ByCountry.add(value=[1])  # no key: invalid
-        write_atomically(cache, missing.SerializePartialToString())
-        await trio.sleep(0.6)
-        done.set()
+        rejected = [
+            newer[:-7],  # truncated
+            b"\xff" * 1000,  # garbage
+            missing.SerializePartialToString(),
+            with_invalid_utf8(many_directories(CACHE_TIME + 180).build().SerializeToString(),
+                              "us.example"),
+            with_invalid_utf8(many_directories(CACHE_TIME + 240).build().SerializeToString(),
+                              "fedora-40+x86_64"),
+        ]
+        async with trio.open_nursery() as clients:
+            for n in range(4):
+                clients.start_soon(client_loop, n == 3)
+            await trio.sleep(0.5)
+            write_atomically(cache, newer)  # a new generation
+            await trio.sleep(1.0)
+            for data in rejected:
+                write_atomically(cache, data)
+                await trio.sleep(0.6)
+            os.truncate(cache, 0)  # `: > cache`, in place
+            await trio.sleep(0.6)
+            os.truncate(cache, 0)
+            cache.write_bytes(newer[: len(newer) // 2])  # `cp` over it, interrupted
+            await trio.sleep(0.6)
+            done.set()
+        assert server.process.returncode is None
     assert failures == []
     assert len(generations) == 2, generations
     assert generations[1].startswith(f"{CACHE_TIME + 60}-")
-    stop.set()
+    assert server.log.read_text().count("event=reload_rejected") >= len(rejected) + 2
 
 
 async def test_workers_share_a_port_and_reload_on_sighup(tmp_path: Path) -> None:

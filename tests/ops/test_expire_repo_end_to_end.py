@@ -9,6 +9,7 @@ from pathlib import Path
 from ops_data import populate, run_cli, write_config
 
 from mirrormanager_mirrorlist.app import ListService
+from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 
 SUB = "releases/40/Everything/x86_64/os"
@@ -23,7 +24,7 @@ def answer(config: Path, cache: Path, query: str) -> set[str]:
     inputs = Inputs(InputPaths(cache=cache))
     inputs.load_all()
     service = ListService(inputs, minimum=5, rng=random.Random(1), clock=lambda: 1.7e9)
-    reply = service.answer("/mirrorlist", query, None, "127.0.0.1")
+    reply = service.answer(Request("/mirrorlist", query, None, "127.0.0.1"))
     assert reply.status == 200, reply.body
     return {line for line in reply.body.splitlines() if not line.startswith("#")}
 

@@ -1,36 +1,35 @@
-"""One request in, one answer out: parameters, the flow of upstream's handler, rendering.
+"""One request in, one answer out: upstream's handler as four steps.
 
-:class:`ListService` is independent of the HTTP server (tests call :meth:`ListService.answer`
-directly); it reads the current generation from a :class:`~.reload.Inputs` holder on every
-request, so a reload swaps everything at once.
+:meth:`ListService.answer` routes a :class:`~.httpmessages.Request` and then runs, each step a
+function of its own: the **target** (what directory or file the request names:
+``targets.find_target``), the **client** (its address and country:
+``targets.identify_client``), the **selection** (which hosts, in which order:
+:meth:`ListService.choose`, through a per-(directory, country) plan where one applies, else
+``selection.select``) and the **rendering** (the text list, the metalink document or the
+redirect: :meth:`ListService.render`).  A step that cannot go on returns a
+:class:`~.targets.Failure`, answered by :meth:`ListService.failure`.
+
+The service is independent of the HTTP server (tests call :meth:`ListService.answer` directly);
+it reads the current generation from its :class:`InputsView` once per request, so a reload
+swaps everything at once.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
-from xml.sax.saxutils import escape
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
-import attrs
-
-from mirrormanager_mirrorlist.cacheindex import (
-    METALINK_PLAIN,
-    METALINK_SLASHED,
-    CacheIndex,
-    DirectoryView,
-    FileDetail,
-)
+from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
+from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
-from mirrormanager_mirrorlist.prefixes import AsnTable, format_ip, parse_ip
+from mirrormanager_mirrorlist.prefixes import AsnTable
 from mirrormanager_mirrorlist.render import (
-    METALINK_TAIL,
-    PREFERENCES,
     metalink_document,
     metalink_failure,
-    metalink_file_head,
-    metalink_opening,
+    metalink_for,
+    metalink_head,
     trim_urls,
 )
 from mirrormanager_mirrorlist.selection import (
@@ -39,31 +38,27 @@ from mirrormanager_mirrorlist.selection import (
     protocol_prefixes,
     select,
 )
+from mirrormanager_mirrorlist.targets import (
+    Client,
+    Failure,
+    GeoLookup,
+    Target,
+    arch_for_log,
+    find_target,
+    identify_client,
+    parse_query,
+)
+from mirrormanager_mirrorlist.views import DirectoryView, FileDetail
 
 log = logging.getLogger(__name__)
 
 TEXT = "text/plain"
 METALINK = "application/metalink+xml"
 NOT_OUR_KIND = "We don't serve their kind here!"
-NEED_PARAMS = "# either path=, or repo= and arch= must be specified"
-BROKE_IT = "mirrorlist cache index out of range, you broke it!"
-BAD_IP = "Cannot parse client IP address. Aborting."
+#: a cache entry that does not parse (only without load-time validation), answered plainly
+CORRUPT_ENTRY = "mirrorlist cache entry is corrupt, try again after the next cache update"
 REDIRECT_PREFIXES = ("https:", "http:")
 DEFAULT_PREFIXES = ("https:", "http:", "ftp:")
-
-
-@attrs.frozen
-class Answer:
-    status: int
-    #: ``None``: no Content-Type header (upstream's plain error answers)
-    content_type: str | None
-    body: str
-    location: str | None = None
-    generation: str | None = None
-
-
-class GeoLookup(Protocol):
-    def country(self, address: str) -> str | None: ...
 
 
 class AccessSink(Protocol):
@@ -81,15 +76,36 @@ class InputsView(Protocol):
     def geoip(self) -> GeoLookup | None: ...
 
 
-def parse_query(query: str) -> dict[str, str]:
-    """Upstream's parser: no percent-decoding, value cut at a second ``=``, last one wins."""
-    params: dict[str, str] = {}
-    if not query:
-        return params
-    for piece in query.split("&"):
-        parts = piece.split("=")
-        params[parts[0]] = parts[1] if len(parts) > 1 else ""
-    return params
+class Options(NamedTuple):
+    """The parameters that shape the selection and the rendering."""
+
+    #: ``country=`` as given ("" when absent)
+    countries: str
+    protocol: str | None
+    #: ``netblock=`` absent or ``1``: netblock and ASN tiers
+    use_netblocks: bool
+    #: mirrorlist mode with ``redirect``: a 302 to the first http(s) URL
+    redirect: bool
+    #: ``time``: the database-creation-time header line
+    time: bool
+
+    @classmethod
+    def of(cls, params: dict[str, str], metalink: bool) -> Options:
+        return cls(params.get("country", ""), params.get("protocol"),
+                   params.get("netblock", "1") == "1", not metalink and "redirect" in params,
+                   "time" in params)
+
+
+class Choice(NamedTuple):
+    """The selection: the hosts in answer order, or (the planned hot path) their default
+    base URLs in answer order."""
+
+    #: the header fragments after the target's (``Using ASN … ``, ``country = DE ``, …)
+    header: str
+    #: host ids in answer order, unique; may include hosts without URLs here
+    hosts: Sequence[int]
+    #: each host's default base URL ("" for none), when the plan rendered them already
+    bases: Sequence[str] | None = None
 
 
 class ListService:
@@ -114,8 +130,12 @@ class ListService:
         #: every answer takes the general path (same answers, same draws; for tests)
         self.use_plans = use_plans
 
-    def answer(self, path: str, query: str, forwarded_for: str | None, peer: str) -> Answer:
+    # -- routing --------------------------------------------------------------------------
+
+    def answer(self, request: Request) -> Answer:
+        """The answer to one request (the HTTP server's handler)."""
         index = self.inputs.index
+        path = request.path
         if path == "/healthz":
             if index is None:
                 return Answer(503, TEXT, "no cache loaded\n")
@@ -125,191 +145,83 @@ class ListService:
             return Answer(404, None, NOT_OUR_KIND)
         if index is None:
             return Answer(503, TEXT, "no mirror list cache is loaded yet\n")
-        a = self._answer(index, metalink, parse_query(query), forwarded_for, peer)
-        return Answer(a.status, a.content_type, a.body, a.location, index.generation)
+        params = parse_query(request.query)
+        target = find_target(index, params, metalink)
+        if isinstance(target, Failure):
+            return self.failure(index, metalink, target)
+        forwarded_for = request.forwarded_for if self.trust_forwarded_for else None
+        client = identify_client(index, self.inputs.geoip, params, forwarded_for, request.peer)
+        if isinstance(client, Failure):
+            return self.failure(index, metalink, client)
+        if self.access_log is not None and "repo" in params and "arch" in params:
+            self.access_log.record(client.ip_text, client.country, params["repo"],
+                                   arch_for_log(params))
+        try:
+            view = index.view(target.directory)
+            details = index.file_details(view).get(target.filename or "") if metalink else None
+        except CacheFormatError:
+            return self.failure(index, metalink, Failure(500, CORRUPT_ENTRY, plain=True))
+        assert view is not None  # find_target checked the directory
+        if metalink and not details:
+            return self.failure(index, metalink, Failure(
+                404, f"{target.directory}/{target.filename or ''} not found or has not metalink"))
+        options = Options.of(params, metalink)
+        choice = self.choose(index, view, target, client, options, metalink)
+        return self.render(index, view, target, options, choice, details)
 
-    def _error(self, metalink: bool, status: int, text: str) -> Answer:
-        if metalink:
-            return Answer(status, METALINK, metalink_failure(text, self._now()))
-        return Answer(status, None, text)
+    def failure(self, index: CacheIndex, metalink: bool, failure: Failure) -> Answer:
+        if metalink and not failure.plain:
+            return Answer(failure.status, METALINK, metalink_failure(failure.text, self._now()),
+                          None, index.generation)
+        return Answer(failure.status, None, failure.text, None, index.generation)
 
     def _now(self) -> float | None:
         return self.clock() if self.clock is not None else None
 
-    def _answer(
-        self,
-        index: CacheIndex,
-        metalink: bool,
-        params: dict[str, str],
-        forwarded_for: str | None,
-        peer: str,
-    ) -> Answer:
-        has_repo_arch = "repo" in params and "arch" in params
-        filename: str | None
-        if "path" in params:
-            path = "/".join(part for part in params["path"].split("/") if part)
-            header = f"# path = {path} "
-            if index.has_directory(path):
-                directory, filename = path, None
-            else:
-                directory, _, filename = path.rpartition("/")
-                if not index.has_directory(directory):
-                    return self._error(metalink, 404, "error: invalid path")
-        elif has_repo_arch:
-            repo, arch = params["repo"], params["arch"]
-            if "source" in repo:
-                arch = "source"
-            repo = index.repo_redirects.get(repo) or repo
-            header = f"# repo = {repo} arch = {arch} "
-            if index.disabled.get(repo):
-                return self._error(metalink, 200, "repo disabled")
-            mapped = index.repo_arch_dirs.get(f"{repo}+{arch}")
-            if not mapped:
-                text = (
-                    f"{header}error: invalid repo or arch\n"
-                    "# following repositories are available:\n" + index.repository_listing()
-                )
-                return self._error(metalink, 404, text)
-            if metalink:
-                directory = mapped if mapped.endswith("/repodata") else mapped + "/repodata"
-                filename = "repomd.xml"
-            else:
-                directory, filename = mapped, None
-            if not index.has_directory(directory):
-                return Answer(500, None, BROKE_IT)
-        else:
-            return self._error(metalink, 200, NEED_PARAMS)
+    # -- selection ------------------------------------------------------------------------
 
-        # client address and country
-        ip_text = params.get("ip") or ""
-        if not ip_text:
-            if forwarded_for is not None and self.trust_forwarded_for:
-                ip_text = forwarded_for.split(", ")[-1]
-            else:
-                ip_text = peer
-        address = parse_ip(ip_text)
-        if address is None:
-            return self._error(metalink, 500, BAD_IP)
-        client_country = index.netblock_country.first_containing(*address)
-        if client_country is None:
-            geoip = self.inputs.geoip
-            if geoip is not None:
-                # a dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d
-                geo_text = format_ip(*address) if address[0] == 4 and ":" in ip_text else ip_text
-                client_country = geoip.country(geo_text) or "N/A"
-            else:
-                client_country = "N/A"
-        if has_repo_arch and self.access_log is not None:
-            self.access_log.record(ip_text, client_country, params["repo"], arch_for_log(params))
-
-        view = index.view(directory)
-        assert view is not None  # has_directory() said so
-        details = None
-        if metalink:
-            details = index.file_details(view).get(filename or "")
-            if not details:
-                return self._error(
-                    metalink, 404, f"{directory}/{filename or ''} not found or has not metalink"
-                )
-
-        protocol = params.get("protocol")
-        countries = params.get("country", "")
-        use_netblocks = params.get("netblock", "1") == "1"
-        redirect = not metalink and "redirect" in params
-        head_line = header
-        if self.use_plans and not countries and protocol is None and not redirect:
-            hot = not metalink and filename is None
-            planned = self._planned(index, view, address, client_country, use_netblocks, hot)
+    def choose(self, index: CacheIndex, view: DirectoryView, target: Target, client: Client,
+               options: Options, metalink: bool) -> Choice:
+        """The hosts of the answer, in order: through the directory's plan for the client's
+        country when the request has no ``country=``, ``protocol=`` or ``redirect``, else
+        (or when the plan cannot apply) the general selection."""
+        if (self.use_plans and not options.countries and options.protocol is None
+                and not options.redirect):
+            hot = not metalink and target.filename is None
+            planned = self._planned(index, view, client, options.use_netblocks, hot)
             if planned is not None:
-                fragments, items = planned
-                if metalink:
-                    assert details is not None
-                    return Answer(200, METALINK, self._metalink(index, view, filename or "",
-                                                                 details, items))
-                head_line += fragments
-                if "time" in params:
-                    head_line += f"\n# database creation time: {index.time}"
-                if hot:
-                    suffix = view.dir_suffix + "\n"
-                    return Answer(200, TEXT, f"{head_line}\n{suffix.join(filter(None, items))}{suffix}")
-                hosts_urls = list(trim_urls(index.host_urls(view, items, filename),
-                                            DEFAULT_PREFIXES, 1))
-                lines = [u + "\n" for _, host_urls in hosts_urls for u in host_urls]
-                return Answer(200, TEXT, head_line + "\n" + "".join(lines))
-
+                header, items = planned
+                return Choice(header, (), items) if hot else Choice(header, items)
         selection = select(
             index,
             view,
-            address=address,
-            client_country=client_country,
-            countries=countries,
-            use_netblocks=use_netblocks,
-            protocol=protocol,
+            address=client.address,
+            client_country=client.country,
+            countries=options.countries,
+            use_netblocks=options.use_netblocks,
+            protocol=options.protocol,
             minimum=self.minimum,
             asn_table=self.inputs.asn,
             rng=self.rng,
         )
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("mirrorlist: %s found its best mirror from %s", ip_text, selection.found_via)
-
-        if not metalink and protocol is None and not redirect and filename is None:
-            # the hot path: one URL per host
-            lines = index.default_dir_urls(view, selection.hosts)
-            if not lines:
-                lines = [u + "\n" for _, us in index.host_urls(view, selection.hosts, None)
-                         for u in us]
-        else:
-            hosts_urls = index.host_urls(view, selection.hosts, filename)
-            if protocol is not None:
-                prefixes = protocol_prefixes(protocol)
-                hosts_urls = list(trim_urls(hosts_urls, prefixes, len(prefixes)))
-            if redirect:
-                hosts_urls = list(trim_urls(hosts_urls, REDIRECT_PREFIXES, 1))
-            elif not metalink and protocol is None:
-                hosts_urls = list(trim_urls(hosts_urls, DEFAULT_PREFIXES, 1))
-            if metalink:
-                assert details is not None
-                if protocol is None:
-                    return Answer(200, METALINK, self._metalink(
-                        index, view, filename or "", details, [h for h, _ in hosts_urls]))
-                name = filename or ""
-                body = metalink_document(
-                    metalink_head(view, name, details),
-                    hosts_urls,
-                    host_country=index.host_country,
-                    global_hosts=view.global_set,
-                    now=self._now(),
-                )
-                return Answer(200, METALINK, body)
-            if redirect:
-                for _, host_urls in hosts_urls:
-                    for url in host_urls:
-                        if url.startswith("http"):
-                            return Answer(302, TEXT, "", url)
-                return Answer(404, TEXT, "")
-            lines = [u + "\n" for _, host_urls in hosts_urls for u in host_urls]
-
-        head_line += selection.header
-        if protocol is not None:
-            head_line += f"protocol = {protocol}"
-        if "time" in params:
-            head_line += f"\n# database creation time: {index.time}"
-        return Answer(200, TEXT, head_line + "\n" + "".join(lines))
+            log.debug("mirrorlist: %s found its best mirror from %s", client.ip_text,
+                      selection.found_via)
+        return Choice(selection.header, selection.hosts)
 
     def _planned(
         self,
         index: CacheIndex,
         view: DirectoryView,
-        address: tuple[int, int],
-        client_country: str,
+        client: Client,
         use_netblocks: bool,
         want_lines: bool,
     ) -> tuple[str, list[Any]] | None:
         """The selection through the directory's :class:`~.plans.TierPlan` for the client's
-        country: (header fragments, default lines or host ids in answer order), or ``None``
+        country: (header fragments, default bases or host ids in answer order), or ``None``
         when the general path must answer.  Decides before drawing any random number, so a
         fallback draws exactly what :func:`select` would have."""
-        plan = plan_for(index, view, client_country, self.minimum)
+        plan = plan_for(index, view, client.country, self.minimum)
         if plan is None:
             return None
         header: list[str] = []
@@ -317,7 +229,7 @@ class ListService:
         asn_hosts: list[int] = []
         if use_netblocks:
             netblock_hits, asn_hosts = network_tiers(
-                index, view, address, self.inputs.asn, header
+                index, view, client.address, self.inputs.asn, header
             )
         rng = self.rng
         out: list[Any] = []
@@ -355,75 +267,70 @@ class ListService:
             out += shuffled(items, inverse, rng)
         return "".join(header) + plan_header, out
 
-    def _metalink(
-        self,
-        index: CacheIndex,
-        view: DirectoryView,
-        filename: str,
-        details: Sequence[FileDetail],
-        hosts: Iterable[int],
-    ) -> str:
-        """The metalink document for ``hosts`` in this order (all URLs of each host)."""
-        opening = metalink_opening(self._now())
-        head = metalink_head(view, filename, details)
-        blocks = metalink_blocks(index, view, filename)
-        rests = metalink_rests(view, filename)
-        if blocks is None or rests is None:
-            hosts_urls = index.host_urls(view, hosts, filename)
-            return metalink_document(head, hosts_urls, host_country=index.host_country,
-                                     global_hosts=view.global_set, now=self._now())
-        parts = []
-        preferences = PREFERENCES
-        rank = 0
-        get = blocks.get
-        for host in hosts:
-            pieces = get(host)
-            if pieces is not None:
-                parts.append((preferences[rank] if rank < 100 else "1").join(pieces))
-                rank += 1
-        urls = "".join(parts).replace(METALINK_SLASHED, rests[0]).replace(METALINK_PLAIN, rests[1])
-        return f"{opening} <files>\n{head}{urls}{METALINK_TAIL}"
+    # -- rendering ------------------------------------------------------------------------
+
+    def render(self, index: CacheIndex, view: DirectoryView, target: Target, options: Options,
+               choice: Choice, details: Sequence[FileDetail] | None) -> Answer:
+        """The answer for the chosen hosts: a metalink document (when ``details``), a
+        redirect, or the text list."""
+        generation = index.generation
+        if details is not None:
+            return Answer(200, METALINK, self._metalink(index, view, target, options, choice,
+                                                        details), None, generation)
+        if options.redirect:
+            hosts_urls = trim_urls(_urls(index, view, choice.hosts, target.filename, options),
+                                   REDIRECT_PREFIXES, 1)
+            for _, urls in hosts_urls:
+                for url in urls:
+                    if url.startswith("http"):
+                        return Answer(302, TEXT, "", url, generation)
+            return Answer(404, TEXT, "", None, generation)
+        head = target.header + choice.header
+        if options.protocol is not None:
+            head += f"protocol = {options.protocol}"
+        if options.time:
+            head += f"\n# database creation time: {index.time}"
+        if choice.bases is not None:
+            # the hot path: one line per host, its default URL for the directory
+            suffix = view.dir_suffix + "\n"
+            return Answer(200, TEXT, f"{head}\n{suffix.join(filter(None, choice.bases))}{suffix}",
+                          None, generation)
+        return Answer(200, TEXT, head + "\n" + "".join(self._lines(index, view, target, options,
+                                                                   choice)), None, generation)
+
+    @staticmethod
+    def _lines(index: CacheIndex, view: DirectoryView, target: Target, options: Options,
+               choice: Choice) -> list[str]:
+        """The text list's URL lines: each host's default URL (the first http/https/ftp one),
+        or with ``protocol=`` its URLs of those protocols; a host without such a URL is left
+        out, unless that leaves nothing (then every URL of every host)."""
+        if options.protocol is None and target.filename is None:
+            lines = index.default_dir_urls(view, choice.hosts)
+            if lines:
+                return lines
+            return [u + "\n" for _, us in index.host_urls(view, choice.hosts, None) for u in us]
+        hosts_urls = _urls(index, view, choice.hosts, target.filename, options)
+        if options.protocol is None:
+            hosts_urls = trim_urls(hosts_urls, DEFAULT_PREFIXES, 1)
+        return [u + "\n" for _, urls in hosts_urls for u in urls]
+
+    def _metalink(self, index: CacheIndex, view: DirectoryView, target: Target,
+                  options: Options, choice: Choice, details: Sequence[FileDetail]) -> str:
+        filename = target.filename or ""
+        if options.protocol is None:
+            return metalink_for(index, view, filename, details, choice.hosts, self._now())
+        hosts_urls = _urls(index, view, choice.hosts, filename, options)
+        return metalink_document(metalink_head(view, filename, details), hosts_urls,
+                                 host_country=index.host_country, global_hosts=view.global_set,
+                                 now=self._now())
 
 
-def metalink_head(view: DirectoryView, filename: str, details: Sequence[FileDetail]) -> str:
-    head = view.metalink_heads.get(filename)
-    if head is None:
-        head = view.metalink_heads[filename] = metalink_file_head(filename, details)
-    return head
-
-
-def metalink_rests(view: DirectoryView, filename: str) -> tuple[str, str] | None:
-    """What follows a base URL in the URLs of ``filename`` (escaped), after a base that ends
-    in ``/`` and after one that does not; ``None`` if that text holds a template marker."""
-    prefix = view.file_prefix
-    if prefix:
-        rest = escape(prefix + filename if prefix.endswith("/") else prefix + "/" + filename)
-        rests = (rest, rest)
-    else:
-        rests = (escape(filename), escape("/" + filename))
-    if any(METALINK_SLASHED in r or METALINK_PLAIN in r for r in rests):
-        return None
-    return rests
-
-
-def metalink_blocks(
-    index: CacheIndex, view: DirectoryView, filename: str
-) -> dict[int, tuple[str, ...]] | None:
-    """host -> its metalink template (shared between directories and files) for this
-    directory, built for every host on first use; ``None`` when some host's lines cannot be templated."""
-    blocks = view.metalink_blocks
-    if blocks is None:
-        blocks = {}
-        public = view.global_set
-        for host, ids in view.by_host.items():
-            template = index.metalink_template(host, ids, host in public)
-            if template is None:
-                return None
-            blocks[host] = template
-        view.metalink_blocks = blocks
-        index.views.grow(view, len(blocks))
-    return blocks
-
-
-def arch_for_log(params: dict[str, str]) -> str:
-    return "source" if "source" in params["repo"] else params["arch"]
+def _urls(index: CacheIndex, view: DirectoryView, hosts: Sequence[int], filename: str | None,
+          options: Options) -> Sequence[tuple[int, Sequence[str]]]:
+    """(host, its URLs) in host order, with ``protocol=`` only the URLs of those protocols
+    (unless no host has one: then all)."""
+    hosts_urls = index.host_urls(view, hosts, filename)
+    if options.protocol is None:
+        return hosts_urls
+    prefixes = protocol_prefixes(options.protocol)
+    return trim_urls(hosts_urls, prefixes, len(prefixes))

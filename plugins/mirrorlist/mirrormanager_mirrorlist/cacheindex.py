@@ -1,259 +1,57 @@
 """The protobuf cache, loaded once into lookup structures and read lazily per directory.
 
-Loading (:func:`load_cache`) memory-maps the file and walks its top-level fields without building
-Python objects for the two big ones: every ``MirrorListCache`` (field 16) and
-``FileDetailsCache`` (field 5) entry is recorded as a byte range keyed by its directory name.
-Everything else (host tables, URLs, repository maps -- small) is parsed with the upb runtime and
-turned into dicts.  A request for a directory parses that one entry on first use into a
-:class:`DirectoryView` (host lists, URL stems, per-host default URL), kept in a least-recently
-used cache bounded by the number of host entries it holds.
+Loading (:func:`load_cache`) takes a private snapshot of the file (``cachefile.snapshot``: the
+loaded generation never reads the file again, so the file may be replaced, truncated or
+rewritten in place at any time) and walks its top-level fields without building Python objects
+for the two big ones: every ``MirrorListCache`` (field 16) and ``FileDetailsCache`` (field 5)
+entry is recorded as a byte range keyed by its directory name.  Everything else (host tables,
+URLs, repository maps -- small) is parsed and turned into dicts.  A request for a directory
+parses that one entry on first use into a :class:`~.views.DirectoryView`.
 
-Validation is complete by default: every entry is parsed once at load time and checked for its
-``required`` fields, so a truncated, corrupt or schema-violating file is rejected as a whole
-(:class:`CacheFormatError`) before it can replace a good one.
+Every message is parsed with the classes of ``strict_pb``, which reject a string that is not
+valid UTF-8.  Validation is complete by default: every entry is parsed once at load time and
+checked for its ``required`` fields and its strings, so a truncated, corrupt or
+schema-violating file is rejected as a whole (:class:`CacheFormatError`) before it can replace a
+good one.  Without validation (``validate=False``) an entry is checked when it is first parsed:
+:meth:`CacheIndex.view` and :meth:`CacheIndex.file_details` then raise
+:class:`CacheFormatError` for that directory, and the other directories keep answering.
 """
 
 from __future__ import annotations
 
 import logging
 import mmap
-import os
-import threading
 import time
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import attrs
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
-from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
+from mirrormanager_mirrorlist import strict_pb
+from mirrormanager_mirrorlist.cachefile import (
+    Buffer,
+    CacheFormatError,
+    Snapshot,
+    TopLevel,
+    first_string_field,
+    snapshot,
+    walk_top_level,
+)
 from mirrormanager_mirrorlist.continents import Continents
 from mirrormanager_mirrorlist.prefixes import NetblockTable, parse_network
+from mirrormanager_mirrorlist.views import DirectoryCache, DirectoryView, FileDetail
 
 log = logging.getLogger(__name__)
 
-FIELD_FILE_DETAILS = 5
-FIELD_MIRROR_LIST = 16
-_LAZY_FIELDS = (FIELD_FILE_DETAILS, FIELD_MIRROR_LIST)
+__all__ = ["CacheFormatError", "CacheIndex", "FileDetail", "load_cache"]
+
 DEFAULT_URL_SCHEMES = ("https:", "http:", "ftp:")
 #: where the rest of a URL goes in metalink templates (control characters: not valid in XML)
 METALINK_SLASHED = "\x01"
 METALINK_PLAIN = "\x02"
 _ATTR_ENTITIES = {'"': "&quot;"}
-
-
-class CacheFormatError(Exception):
-    """The file is not a complete, valid ``mirrormanager.MirrorList``."""
-
-
-@attrs.frozen
-class FileDetail:
-    timestamp: int
-    size: int
-    md5: str
-    sha1: str
-    sha256: str
-    sha512: str
-
-
-# ---------------------------------------------------------------------------------------------
-# wire-format walking
-# ---------------------------------------------------------------------------------------------
-
-
-def _varint(buf: mmap.mmap | bytes, pos: int, end: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        if pos >= end:
-            raise CacheFormatError(f"truncated varint at byte {pos}")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise CacheFormatError(f"overlong varint at byte {pos}")
-
-
-@attrs.frozen
-class TopLevel:
-    small: bytes
-    mirror_lists: list[tuple[int, int]]
-    file_details: list[tuple[int, int]]
-
-
-def walk_top_level(buf: mmap.mmap | bytes) -> TopLevel:
-    """Split the message into the small fields (re-encoded) and the byte ranges of fields 5/16."""
-    end = len(buf)
-    pos = 0
-    small: list[bytes] = []
-    lazy: dict[int, list[tuple[int, int]]] = {FIELD_FILE_DETAILS: [], FIELD_MIRROR_LIST: []}
-    while pos < end:
-        start = pos
-        tag, pos = _varint(buf, pos, end)
-        field, wire = tag >> 3, tag & 7
-        if field == 0:
-            raise CacheFormatError(f"field number 0 at byte {start}")
-        if wire == 0:
-            _, pos = _varint(buf, pos, end)
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        elif wire == 2:
-            length, pos = _varint(buf, pos, end)
-            if field in lazy:
-                if pos + length > end:
-                    raise CacheFormatError(f"field {field} at byte {start} runs past the end")
-                lazy[field].append((pos, length))
-                pos += length
-                continue
-            pos += length
-        else:
-            raise CacheFormatError(f"unsupported wire type {wire} at byte {start}")
-        if pos > end:
-            raise CacheFormatError(f"field {field} at byte {start} runs past the end")
-        small.append(buf[start:pos])
-    return TopLevel(b"".join(small), lazy[FIELD_MIRROR_LIST], lazy[FIELD_FILE_DETAILS])
-
-
-def _first_string_field(buf: mmap.mmap | bytes, pos: int, length: int) -> str | None:
-    """The value of field 1 when it is the entry's first field (as every writer emits it)."""
-    end = pos + length
-    if pos >= end or buf[pos] != 0x0A:
-        return None
-    size, start = _varint(buf, pos + 1, end)
-    if start + size > end:
-        return None
-    return bytes(buf[start : start + size]).decode("utf-8", "surrogateescape")
-
-
-# ---------------------------------------------------------------------------------------------
-# per-directory views
-# ---------------------------------------------------------------------------------------------
-
-
-class DirectoryView:
-    """One ``MirrorListCacheType`` entry, ready for selection.
-
-    Holds only host ids and (interned, shared) tuples of URL ids; URL strings are joined per
-    answer by :meth:`CacheIndex.host_urls`, so a view costs a few KB whatever its URLs.
-    """
-
-    __slots__ = (
-        "directory",
-        "subpath",
-        "global_ids",
-        "_public",
-        "by_country",
-        "by_host",
-        "dir_suffix",
-        "file_prefix",
-        "_file_details",
-        "metalink_heads",
-        "metalink_blocks",
-        "plans",
-        "weight",
-    )
-
-    def __init__(
-        self, entry: pb.MirrorListCacheType, interned: dict[tuple[int, ...], tuple[int, ...]]
-    ) -> None:
-        self.directory: str = entry.directory
-        self.subpath: str = entry.Subpath
-        self.global_ids: tuple[int, ...] = tuple(entry.Global)
-        self._public: frozenset[int] | None = None
-        by_country: dict[str, tuple[int, ...]] = {}
-        for item in entry.ByCountry:
-            by_country.setdefault(item.key, tuple(item.value))
-        self.by_country = by_country
-        by_host: dict[int, tuple[int, ...]] = {}
-        for item in entry.ByHostId:
-            if item.key not in by_host:
-                ids = tuple(item.value)
-                by_host[item.key] = interned.setdefault(ids, ids)
-        self.by_host = by_host
-        #: appended to a base URL for the directory itself / before a file name
-        self.file_prefix = "/" + self.subpath if self.subpath else ""
-        self.dir_suffix = self.file_prefix + "/"
-        self._file_details: dict[str, list[FileDetail]] | None = None
-        #: filename -> rendered metalink text before <resources> (filled by the renderer)
-        self.metalink_heads: dict[str, str] = {}
-        #: host -> its metalink template (CacheIndex.metalink_template), built on first use
-        self.metalink_blocks: dict[int, tuple[str, ...]] | None = None
-        #: (client country, minimum) -> its TierPlan, or None: use the general path (plans.py)
-        self.plans: dict[tuple[str, int], object] = {}
-        #: size in the DirectoryCache; grows as the caches above fill (see DirectoryCache.grow)
-        self.weight = 1 + 2 * len(by_host) + len(self.global_ids)
-
-    @property
-    def global_set(self) -> frozenset[int]:
-        """The hosts of the ``Global`` list (the others are private here); built on use."""
-        if self._public is None:
-            self._public = frozenset(self.global_ids)
-        return self._public
-
-
-class DirectoryCache:
-    """LRU of :class:`DirectoryView` bounded by the total number of host entries held."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._views: OrderedDict[str, DirectoryView] = OrderedDict()
-        self._weight = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, directory: str) -> DirectoryView | None:
-        view = self._views.get(directory)
-        if view is not None:
-            self.hits += 1
-            self._views.move_to_end(directory)
-        return view
-
-    def put(self, view: DirectoryView) -> None:
-        with self._lock:
-            old = self._views.pop(view.directory, None)
-            if old is not None:
-                self._weight -= old.weight
-            self._views[view.directory] = view
-            self._weight += view.weight
-            self.misses += 1
-            while self._weight > self.capacity and len(self._views) > 1:
-                _, evicted = self._views.popitem(last=False)
-                self._weight -= evicted.weight
-
-    def grow(self, view: DirectoryView, amount: int) -> None:
-        """Account for ``amount`` more entries cached inside ``view`` (evicting others)."""
-        with self._lock:
-            view.weight += amount
-            if self._views.get(view.directory) is not view:
-                return
-            self._weight += amount
-            while self._weight > self.capacity and len(self._views) > 1:
-                directory, evicted = next(iter(self._views.items()))
-                if evicted is view:
-                    break
-                del self._views[directory]
-                self._weight -= evicted.weight
-
-    @property
-    def weight(self) -> int:
-        return self._weight
-
-    def __len__(self) -> int:
-        return len(self._views)
-
-
-# ---------------------------------------------------------------------------------------------
-# the loaded cache
-# ---------------------------------------------------------------------------------------------
 
 
 def _first_wins(items: Iterable[tuple[object, object]]) -> dict:  # type: ignore[type-arg]
@@ -278,9 +76,9 @@ class CacheIndex:
         self,
         *,
         path: Path,
-        buffer: mmap.mmap | bytes,
+        copy: Snapshot,
         top: TopLevel,
-        header: pb.MirrorList,
+        header: strict_pb.MirrorList,
         mirror_list_keys: dict[str, int],
         file_detail_keys: dict[str, int],
         continents_csv: Mapping[str, str],
@@ -289,7 +87,9 @@ class CacheIndex:
         load_seconds: float,
     ) -> None:
         self.path = path
-        self._buffer = buffer
+        #: where this generation's bytes live (``"file"`` or ``"memory"``, see cachefile)
+        self.storage = copy.storage
+        self._buffer: Buffer = copy.buffer
         self._mirror_lists = top.mirror_lists
         self._file_details = top.file_details
         self._mirror_list_keys = mirror_list_keys
@@ -330,6 +130,8 @@ class CacheIndex:
         redirects = _concatenated((e.key, e.value) for e in header.CountryContinentRedirectCache)
         self.continents = Continents.build(continents_csv, redirects)
         self.views = DirectoryCache(view_capacity)
+        #: directories whose entry failed to parse (only without validation), not retried
+        self._corrupt: dict[str, str] = {}
         self._repo_listing: str | None = None
         self._interned: dict[tuple[int, ...], tuple[int, ...]] = {}
         #: URL-id tuple -> the first id whose URL is http(s)/ftp (0: none)
@@ -355,7 +157,12 @@ class CacheIndex:
         return len(self._mirror_list_keys)
 
     def view(self, directory: str) -> DirectoryView | None:
-        """The prepared view of a directory, parsing its entry on first use."""
+        """The prepared view of a directory, parsing its entry on first use; ``None`` when the
+        cache has no such directory.
+
+        :raises CacheFormatError: the entry does not parse (possible only without validation
+            at load time; remembered, so the entry is not parsed again).
+        """
         found = self.views.get(directory)
         if found is not None:
             return found
@@ -363,10 +170,25 @@ class CacheIndex:
         if index is None:
             return None
         offset, length = self._mirror_lists[index]
-        entry = pb.MirrorListCacheType.FromString(self._buffer[offset : offset + length])
-        view = DirectoryView(entry, self._interned)
+        entry = self._parse_entry(
+            strict_pb.MirrorListCacheType, directory, "MirrorListCache", offset, length
+        )
+        view = DirectoryView(entry, self._interned)  # type: ignore[arg-type]
         self.views.put(view)
         return view
+
+    def _parse_entry(self, message: type[Message], directory: str, kind: str, offset: int,
+                     length: int) -> Message:
+        known = self._corrupt.get(f"{kind} {directory}")
+        if known is not None:
+            raise CacheFormatError(known)
+        parsed = parse_checked(message, self._buffer[offset : offset + length])
+        if isinstance(parsed, str):
+            problem = f"{kind} entry of {directory!r}: {parsed}"
+            self._corrupt[f"{kind} {directory}"] = problem
+            log.error("event=cache_entry_corrupt generation=%s %s", self.generation, problem)
+            raise CacheFormatError(problem)
+        return parsed
 
     def host_urls(
         self, view: DirectoryView, hosts: Iterable[int], filename: str | None
@@ -452,16 +274,20 @@ class CacheIndex:
         return any(hcurls.get(i, "").startswith(prefixes) for i in view.by_host.get(host, ()))
 
     def file_details(self, view: DirectoryView) -> dict[str, list[FileDetail]]:
-        """filename -> details, newest first as the writer stores them (empty when none)."""
+        """filename -> details, newest first as the writer stores them (empty when none).
+
+        :raises CacheFormatError: as :meth:`view`.
+        """
         if view._file_details is None:
             details: dict[str, list[FileDetail]] = {}
             index = self._file_detail_keys.get(view.directory)
             if index is not None:
                 offset, length = self._file_details[index]
-                entry = pb.FileDetailsCacheDirectoryType.FromString(
-                    self._buffer[offset : offset + length]
+                entry = self._parse_entry(
+                    strict_pb.FileDetailsCacheDirectoryType, view.directory, "FileDetailsCache",
+                    offset, length,
                 )
-                for item in entry.FileDetailsCacheFiles:
+                for item in entry.FileDetailsCacheFiles:  # type: ignore[attr-defined]
                     details.setdefault(
                         item.filename,
                         [
@@ -501,26 +327,34 @@ def _until_unparseable(items: Iterable[tuple[str, str]]) -> Iterable[tuple[str, 
         yield key, value
 
 
+def parse_checked(message: type[Message], data: Buffer) -> Message | str:
+    """The parsed message, or what is wrong with it (does not parse: bad wire format or a
+    string that is not UTF-8; misses a required field)."""
+    try:
+        parsed = message.FromString(data)
+    except DecodeError as exc:
+        return str(exc)
+    if not parsed.IsInitialized():
+        return f"missing required field(s) {', '.join(parsed.FindInitializationErrors())}"
+    return parsed
+
+
 def _index_entries(
-    buf: mmap.mmap | bytes,
+    buf: Buffer,
     ranges: Sequence[tuple[int, int]],
-    message: type,
+    message: type[Message],
     validate: bool,
 ) -> dict[str, int]:
+    """directory -> the number of its entry (the first one wins); every entry parsed and
+    checked when ``validate``, else only its directory name read (parsed when that fails)."""
     keys: dict[str, int] = {}
     for i, (offset, length) in enumerate(ranges):
-        key = None if validate else _first_string_field(buf, offset, length)
+        key = None if validate else first_string_field(buf, offset, length)
         if key is None:
-            try:
-                parsed = message.FromString(buf[offset : offset + length])
-            except DecodeError as exc:
-                raise CacheFormatError(f"{message.__name__} entry #{i}: {exc}") from None
-            if not parsed.IsInitialized():
-                missing = ", ".join(parsed.FindInitializationErrors())
-                raise CacheFormatError(
-                    f"{message.__name__} entry #{i}: missing required field(s) {missing}"
-                )
-            key = parsed.directory
+            parsed = parse_checked(message, buf[offset : offset + length])
+            if isinstance(parsed, str):
+                raise CacheFormatError(f"{message.DESCRIPTOR.name} entry #{i}: {parsed}")
+            key = parsed.directory  # type: ignore[attr-defined]
         keys.setdefault(key, i)
     return keys
 
@@ -532,48 +366,41 @@ def load_cache(
     view_capacity: int = 4_000_000,
     validate: bool = True,
 ) -> CacheIndex:
-    """Load and check a cache file.
+    """Load and check a cache file (into a private snapshot: see ``cachefile``).
 
-    :raises CacheFormatError: the file is empty, truncated, corrupt or misses required fields.
-    :raises OSError: the file cannot be opened.
+    :raises CacheFormatError: the file is empty, truncated, corrupt, misses required fields,
+        holds a string that is not UTF-8, or changed while it was read.
+    :raises OSError: the file cannot be opened or read.
     """
     started = time.monotonic()
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size == 0:
-            raise CacheFormatError("empty file")
-        buf = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    copy = snapshot(path)
+    buf = copy.buffer
     try:
         top = walk_top_level(buf)
-        header = pb.MirrorList()
-        try:
-            header.ParseFromString(top.small)
-        except DecodeError as exc:
-            raise CacheFormatError(f"MirrorList: {exc}") from None
-        if not header.IsInitialized():
-            missing = ", ".join(header.FindInitializationErrors())
-            raise CacheFormatError(f"MirrorList: missing required field(s) {missing}")
-        mirror_keys = _index_entries(buf, top.mirror_lists, pb.MirrorListCacheType, validate)
+        header = parse_checked(strict_pb.MirrorList, top.small)
+        if isinstance(header, str):
+            raise CacheFormatError(f"MirrorList: {header}")
+        mirror_keys = _index_entries(buf, top.mirror_lists, strict_pb.MirrorListCacheType,
+                                     validate)
         detail_keys = _index_entries(
-            buf, top.file_details, pb.FileDetailsCacheDirectoryType, validate
+            buf, top.file_details, strict_pb.FileDetailsCacheDirectoryType, validate
         )
         checksum = zlib.crc32(buf)
-        if hasattr(mmap, "MADV_DONTNEED"):
+        if isinstance(buf, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
             # the walk touched every page; let them go from our RSS (they stay in the page cache)
             buf.madvise(mmap.MADV_DONTNEED)
+        return CacheIndex(
+            path=path,
+            copy=copy,
+            top=top,
+            header=header,  # type: ignore[arg-type]
+            mirror_list_keys=mirror_keys,
+            file_detail_keys=detail_keys,
+            continents_csv=continents_csv,
+            checksum=checksum,
+            view_capacity=view_capacity,
+            load_seconds=time.monotonic() - started,
+        )
     except BaseException:
-        buf.close()
+        copy.close()
         raise
-    index = CacheIndex(
-        path=path,
-        buffer=buf,
-        top=top,
-        header=header,
-        mirror_list_keys=mirror_keys,
-        file_detail_keys=detail_keys,
-        continents_csv=continents_csv,
-        checksum=checksum,
-        view_capacity=view_capacity,
-        load_seconds=time.monotonic() - started,
-    )
-    return index

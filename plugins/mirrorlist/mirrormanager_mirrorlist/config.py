@@ -59,3 +59,6 @@ class MirrorlistConfig:
     keepalive_timeout: float = attrs.field(default=30.0, validator=positive)
     #: open connections per worker (the oldest waiting one is closed to make room)
     max_connections: int = attrs.field(default=1024, validator=at_least(1))
+    #: pipelined requests answered per connection at a time; connections with more queued
+    #: are served round robin after those with new data (the fairness bound)
+    pipeline_batch: int = attrs.field(default=8, validator=at_least(1))

@@ -1,7 +1,8 @@
 """Country -> continent table: ``country_continent.csv`` plus the cache's redirects.
 
-The CSV has ``CC,CONT`` lines; only lines whose first field is exactly two characters count (so
-a quoted header line is skipped).  A ``CountryContinentRedirectCache`` entry of the cache
+The CSV is read leniently, by upstream's rules (``mmcore.geo.read_country_continent`` with
+``strict=False``: every line whose first field is exactly two characters counts, so a quoted
+header line is skipped).  A ``CountryContinentRedirectCache`` entry of the cache
 overrides the continent of a country that is in the CSV; redirects for other countries are
 ignored, as upstream does.  The "other countries of the continent" are kept in CSV order
 (upstream iterates a hash map, i.e. in no defined order).
@@ -9,33 +10,9 @@ ignored, as upstream does.  The "other countries of the continent" are kept in C
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 
 import attrs
-
-from mmcore.geo import country_continent_csv
-
-
-def parse_country_continent(lines: Iterable[str]) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for line in lines:
-        fields = line.strip().split(",")
-        if len(fields) < 2 or len(fields[0]) != 2:
-            continue
-        table[fields[0]] = fields[1].strip()
-    return table
-
-
-def read_country_continent(path: Path | None) -> dict[str, str]:
-    """The CSV at ``path``, or the project's table (``mmcore/data/country_continent.csv``, in
-    upstream's format) when ``path`` is ``None``.  Every row counts, pseudo-codes included, as
-    upstream reads them."""
-    text = country_continent_csv() if path is None else path.read_text(encoding="utf-8")
-    table = parse_country_continent(text.splitlines())
-    if not table:
-        raise ValueError(f"{path or 'country_continent.csv'}: no 'CC,CONTINENT' lines")
-    return table
 
 
 @attrs.frozen

@@ -63,6 +63,7 @@ def settings_from_config(section: MirrorlistConfig) -> ServerSettings:
             request_timeout=section.request_timeout,
             keepalive_timeout=section.keepalive_timeout,
             max_connections=section.max_connections,
+            pipeline_batch=section.pipeline_batch,
         ),
     )
 

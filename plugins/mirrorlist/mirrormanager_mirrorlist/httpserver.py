@@ -5,8 +5,12 @@ Only what the list server needs: keep-alive and pipelining, GET/HEAD/POST treate
 size limits (request target, header block, body, total), a read deadline per request and an idle
 deadline between requests, a bound on open connections (at the bound, the connection that has been
 waiting longest for its next request is closed to make room; if none is waiting the newcomer gets
-503), and a graceful stop: no more accepts, idle connections closed, answers in flight finished
-within a grace period.
+503), fairness between connections (at most ``pipeline_batch`` pipelined answers per connection
+in one turn of the loop), and a graceful stop: no more accepts, idle connections closed, answers
+in flight finished within a grace period.
+
+The application is a :data:`~.httpmessages.Handler`: :class:`~.httpmessages.Request` in,
+:class:`~.httpmessages.Answer` out; this module imports nothing of it.
 """
 
 from __future__ import annotations
@@ -16,36 +20,32 @@ import logging
 import math
 import select
 import socket
-from collections.abc import Callable
-from typing import Any
+import time
 
 import attrs
 import httptools
 import trio
+from mmcore.validators import at_least
 
-from mirrormanager_mirrorlist.app import Answer
-from mirrormanager_mirrorlist.render import http_date
+from mirrormanager_mirrorlist.httpmessages import (
+    REASONS,
+    Answer,
+    Handler,
+    Request,
+    encode_answer,
+    plain_answer,
+)
+from mirrormanager_mirrorlist.httpclose import refuse, reject
+from mirrormanager_mirrorlist.httpparse import Parsed, RequestParser
 
 log = logging.getLogger(__name__)
 
-REASONS = {
-    200: "OK",
-    302: "Found",
-    400: "Bad Request",
-    404: "Not Found",
-    408: "Request Timeout",
-    413: "Content Too Large",
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-RECV_SIZE = 65536
+#: bytes read from a connection at a time (at most ~300 pipelined requests to parse at once)
+RECV_SIZE = 16384
 #: seconds between two checks of the connections' deadlines (their precision)
 SWEEP_INTERVAL = 0.05
-
-#: handler(method, path, query, x_forwarded_for, peer) -> Answer
-Handler = Callable[[bytes, str, str, str | None, str], Answer]
+#: seconds of a turn spent on pipelined requests queued in earlier turns (then the loop polls)
+QUEUED_SLICE = 0.005
 
 
 @attrs.frozen
@@ -67,117 +67,30 @@ class HttpLimits:
     max_connections: int = 1024
     #: seconds granted to answers in flight when stopping
     shutdown_grace: float = 5.0
+    #: pipelined requests answered per connection in one turn of the loop; the rest wait
+    #: until every other ready connection had its turn
+    pipeline_batch: int = attrs.field(default=8, validator=at_least(1))
 
     @property
     def max_request_bytes(self) -> int:
         return self.max_target + self.max_header_bytes + self.max_body + 4096
 
 
-class _Rejected(Exception):
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-
-class _Parse:
-    """httptools callbacks for one connection; completed requests gather in ``done``."""
-
-    __slots__ = ("limits", "parser", "url", "xff", "header_bytes", "headers", "body", "done",
-                 "in_message", "error_status")
-
-    def __init__(self, limits: HttpLimits) -> None:
-        self.limits = limits
-        self.parser: Any = httptools.HttpRequestParser(self)
-        self.done: list[tuple[bytes, bytes, bytes | None, bool]] = []
-        self.in_message = False
-        self.error_status = 400
-        self._reset()
-
-    def _reset(self) -> None:
-        self.url = b""
-        self.xff: bytes | None = None
-        self.header_bytes = 0
-        self.headers = 0
-        self.body = 0
-
-    def on_message_begin(self) -> None:
-        self._reset()
-        self.in_message = True
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-        if len(self.url) > self.limits.max_target:
-            self.error_status = 414
-            raise _Rejected(414)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers += 1
-        self.header_bytes += len(name) + len(value)
-        if self.headers > self.limits.max_headers or (
-            self.header_bytes > self.limits.max_header_bytes
-        ):
-            self.error_status = 431
-            raise _Rejected(431)
-        if self.xff is None and name.lower() == b"x-forwarded-for":
-            self.xff = value
-
-    def on_body(self, body: bytes) -> None:
-        self.body += len(body)
-        if self.body > self.limits.max_body:
-            self.error_status = 413
-            raise _Rejected(413)
-
-    def on_message_complete(self) -> None:
-        self.in_message = False
-        parser = self.parser
-        self.done.append((parser.get_method(), self.url, self.xff, parser.should_keep_alive()))
-
-
-_HEADS: dict[tuple[int, str | None], str] = {}
-
-
-def _head_start(status: int, content_type: str | None) -> str:
-    """The status line and Content-Type header (formatted once per combination)."""
-    key = (status, content_type)
-    head = _HEADS.get(key)
-    if head is None:
-        head = f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
-        if content_type is not None:
-            head += f"Content-Type: {content_type}\r\n"
-        _HEADS[key] = head
-    return head
-
-
-def encode_answer(answer: Answer, *, keep_alive: bool, head_only: bool = False) -> bytes:
-    body = answer.body.encode("utf-8", "surrogateescape")
-    head = f"{_head_start(answer.status, answer.content_type)}Content-Length: {len(body)}\r\n" \
-        f"Date: {http_date()}\r\n"
-    if answer.generation is not None:
-        head += f"X-MirrorList-Generation: {answer.generation}\r\n"
-    if answer.location is not None:
-        head += f"Location: {answer.location}\r\n"
-    head += "\r\n" if keep_alive else "Connection: close\r\n\r\n"
-    data = head.encode("utf-8", "surrogateescape")
-    return data if head_only else data + body
-
-
-def _plain(status: int, text: str) -> bytes:
-    return encode_answer(Answer(status, "text/plain", text), keep_alive=False)
-
-
 class _Connection:
     """One client connection of the event loop."""
 
     __slots__ = ("sock", "fd", "peer", "state", "received", "phase", "deadline", "pending",
-                 "close_after")
+                 "close_after", "events")
 
     def __init__(self, sock: socket.socket, peer: str, limits: HttpLimits, deadline: float):
         self.sock = sock
         self.fd = sock.fileno()
         self.peer = peer
-        self.state = _Parse(limits)
+        self.state = RequestParser(limits)
         #: bytes received since the last answer
         self.received = 0
-        #: "idle" (between requests), "request" (part of one received) or "send"
+        #: "idle" (between requests), "request" (part of one received), "send" (an answer
+        #: the kernel did not take at once) or "queued" (parsed requests wait for their turn)
         self.phase = "idle"
         #: when the current phase times out (trio clock)
         self.deadline = deadline
@@ -185,6 +98,8 @@ class _Connection:
         self.pending: memoryview | None = None
         #: the answer being sent said ``Connection: close``
         self.close_after = False
+        #: what the epoll instance watches for: EPOLLIN, EPOLLOUT ("send") or nothing ("queued")
+        self.events = select.EPOLLIN
 
 
 class HttpServer:
@@ -194,7 +109,15 @@ class HttpServer:
     receive, parse, answer, send -- without a task switch or an ``epoll_ctl`` per request.
     Deadlines are checked by a sweep every :data:`SWEEP_INTERVAL` seconds.  Error answers that
     need a graceful close (drain what the client still sends) and the 503 of a refused
-    connection run as small tasks of their own."""
+    connection run as small tasks of their own.
+
+    Fairness: a turn first serves the connections with new data, each at most
+    ``limits.pipeline_batch`` answers; requests a connection pipelined beyond that stay parsed
+    and queued, and the connection is not read meanwhile.  Then the connections queued before
+    this turn get their next ``pipeline_batch`` answers each, round robin, for at most
+    :data:`QUEUED_SLICE` seconds; the rest keep their place for the next turn.  So a request
+    that arrives waits for about two turns, each at most ``pipeline_batch`` answers per
+    connection that sent new data plus ``QUEUED_SLICE``, however much others pipelined."""
 
     def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
         self.handler = handler
@@ -207,6 +130,8 @@ class HttpServer:
         self._connections: dict[int, _Connection] = {}
         #: connections waiting for (the rest of) a request, longest waiting first
         self._waiting: dict[int, _Connection] = {}
+        #: connections with parsed requests waiting for their next turn, in arrival order
+        self._queued: dict[int, _Connection] = {}
         self._epoll: select.epoll | None = None
         self._wait_scope: trio.CancelScope | None = None
         self._stopping = False
@@ -264,15 +189,20 @@ class HttpServer:
                         self._close(conn)
             if self.closing and not connections:
                 return
-            with trio.CancelScope(deadline=min(next_sweep, grace_end)) as scope:
-                self._wait_scope = scope
-                if self._stopping and not self.closing:
-                    scope.cancel()
-                await trio.lowlevel.wait_readable(epoll)
-            self._wait_scope = None
+            queued = self._queued
+            if queued:
+                await trio.lowlevel.checkpoint()  # other tasks run; nothing to wait for
+            else:
+                with trio.CancelScope(deadline=min(next_sweep, grace_end)) as scope:
+                    self._wait_scope = scope
+                    if self._stopping and not self.closing:
+                        scope.cancel()
+                    await trio.lowlevel.wait_readable(epoll)
+                self._wait_scope = None
             now = trio.current_time()
             if now >= grace_end:
                 return
+            waiting_turn = list(queued.values()) if queued else None
             for fd, events in epoll.poll(0):
                 if fd == listen_fd:
                     if not self._accept(listener, helpers, now):
@@ -284,8 +214,12 @@ class HttpServer:
                     continue
                 if conn.phase == "send":
                     self._send_more(conn, now)
+                elif conn.phase == "queued":
+                    self._close(conn)  # EPOLLHUP / EPOLLERR: the client is gone
                 else:
                     self._receive(conn, helpers, now)
+            if waiting_turn:
+                self._serve_queued(waiting_turn, now)
             if now >= next_sweep:
                 next_sweep = now + SWEEP_INTERVAL
                 self._sweep(helpers, now)
@@ -312,7 +246,7 @@ class HttpServer:
                 raise
             sock.setblocking(False)
             if self.open_connections >= limits.max_connections and not self._evict():
-                helpers.start_soon(self._refuse, sock)
+                helpers.start_soon(refuse, sock)
                 continue
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -327,30 +261,28 @@ class HttpServer:
             self._epoll.register(conn.fd, select.EPOLLIN)
         return True
 
-    def _close(self, conn: _Connection) -> None:
+    def _forget(self, conn: _Connection) -> bool:
+        """Take the connection out of the loop (its socket stays open); ``False`` if it was."""
         if self._connections.pop(conn.fd, None) is None:
-            return
+            return False
         self._waiting.pop(conn.fd, None)
+        self._queued.pop(conn.fd, None)
         self.open_connections -= 1
         if self._epoll is not None:
             try:
                 self._epoll.unregister(conn.fd)
             except OSError:
                 pass
-        conn.sock.close()
+        return True
+
+    def _close(self, conn: _Connection) -> None:
+        if self._forget(conn):
+            conn.sock.close()
 
     def _hand_over(self, conn: _Connection, helpers: trio.Nursery, status: int, text: str) -> None:
         """Leave the loop with an error answer and a graceful close (a task of its own)."""
-        if self._connections.pop(conn.fd, None) is None:
-            return
-        self._waiting.pop(conn.fd, None)
-        self.open_connections -= 1
-        assert self._epoll is not None
-        try:
-            self._epoll.unregister(conn.fd)
-        except OSError:
-            pass
-        helpers.start_soon(self._reject, conn.sock, status, text)
+        if self._forget(conn):
+            helpers.start_soon(reject, conn.sock, plain_answer(status, text), self.limits)
 
     def _evict(self) -> bool:
         for conn in self._waiting.values():
@@ -366,6 +298,25 @@ class HttpServer:
             else:
                 self._close(conn)
 
+    def _serve_queued(self, turn: list[_Connection], now: float) -> None:
+        """The next share of the connections whose pipelined requests wait (queued before
+        this turn), round robin, for at most :data:`QUEUED_SLICE` seconds; the others keep
+        their place for the next turn."""
+        queued = self._queued
+        end = time.perf_counter() + QUEUED_SLICE
+        for conn in turn:
+            if queued.pop(conn.fd, None) is None:
+                continue  # closed meanwhile
+            self._answer_turn(conn, now)  # queued again at the end while requests remain
+            if time.perf_counter() >= end:
+                return
+
+    def _watch(self, conn: _Connection, events: int) -> None:
+        if conn.events != events:
+            assert self._epoll is not None
+            self._epoll.modify(conn.fd, events)
+            conn.events = events
+
     def _receive(self, conn: _Connection, helpers: trio.Nursery, now: float) -> None:
         try:
             data = conn.sock.recv(RECV_SIZE)
@@ -380,7 +331,7 @@ class HttpServer:
         conn.received += len(data)
         state = conn.state
         try:
-            state.parser.feed_data(data)
+            state.feed(data)
         except httptools.HttpParserUpgrade:
             self._hand_over(conn, helpers, 400, "upgrades are not supported\n")
             return
@@ -396,17 +347,24 @@ class HttpServer:
                 conn.phase = "request"
                 conn.deadline = now + limits.request_timeout
             return
-        # one or more complete requests: answer them in order
         self._waiting.pop(conn.fd, None)
+        self._answer_turn(conn, now)
+
+    def _answer_turn(self, conn: _Connection, now: float) -> None:
+        """Answer the connection's parsed requests, at most ``pipeline_batch`` of them, in
+        order, and send the answers (one ``send``)."""
+        done = conn.state.done
+        batch = done[: self.limits.pipeline_batch]
+        del done[: len(batch)]
         out = []
         keep_alive = True
         handler = self.handler
-        for method, url, xff, keep in state.done:
-            keep_alive = keep and not self.closing
-            out.append(self._answer(handler, method, url, xff, conn.peer, keep_alive))
+        for parsed in batch:
+            keep_alive = parsed.keep_alive and not self.closing
+            out.append(self._answer(handler, parsed, conn.peer, keep_alive))
             if not keep_alive:
+                done.clear()  # nothing after a request that closes the connection
                 break
-        state.done.clear()
         answer = out[0] if len(out) == 1 else b"".join(out)
         try:
             sent = conn.sock.send(answer)
@@ -419,9 +377,8 @@ class HttpServer:
         if sent < len(answer):
             conn.pending = memoryview(answer)[sent:]
             conn.phase = "send"
-            conn.deadline = now + limits.send_timeout
-            assert self._epoll is not None
-            self._epoll.modify(conn.fd, select.EPOLLOUT)
+            conn.deadline = now + self.limits.send_timeout
+            self._watch(conn, select.EPOLLOUT)
             return
         self._answered(conn, now)
 
@@ -439,112 +396,48 @@ class HttpServer:
             conn.pending = pending[sent:]
             return
         conn.pending = None
-        assert self._epoll is not None
-        self._epoll.modify(conn.fd, select.EPOLLIN)
         self._answered(conn, now)
 
     def _answered(self, conn: _Connection, now: float) -> None:
-        """After an answer went out completely: close, or wait for the next request."""
+        """After answers went out completely: close, queue the connection for its next turn
+        (more requests are parsed), or wait for its next request."""
         state = conn.state
         if conn.close_after or self.closing:
             self._close(conn)
             return
+        limits = self.limits
+        if state.done:
+            conn.phase = "queued"
+            conn.deadline = now + limits.send_timeout
+            self._watch(conn, 0)  # nothing read until the queue is answered
+            self._queued[conn.fd] = conn
+            return
+        self._watch(conn, select.EPOLLIN)
         conn.received = 0
         if state.in_message:
             conn.phase = "request"
-            conn.deadline = now + self.limits.request_timeout
+            conn.deadline = now + limits.request_timeout
         else:
             conn.phase = "idle"
-            conn.deadline = now + self.limits.keepalive_timeout
+            conn.deadline = now + limits.keepalive_timeout
         self._waiting[conn.fd] = conn
 
-    async def _refuse(self, sock: socket.socket) -> None:
-        with sock, trio.move_on_after(1):
-            await self._send_now(sock, _plain(503, "too many connections\n"))
-
-    async def _reject(self, sock: socket.socket, status: int, text: str) -> None:
-        """Answer an error and close without a reset: stop writing, then read and discard
-        what the client is still sending (briefly), so the kernel does not answer the unread
-        bytes with an RST that would destroy our answer before the client read it."""
-        with sock:
-            with trio.move_on_after(self.limits.send_timeout):
-                if not await self._send_now(sock, _plain(status, text)):
-                    return
-            try:
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                return
-            discarded = 0
-            with trio.move_on_after(1.0):
-                while discarded < 4 * self.limits.max_request_bytes:
-                    try:
-                        chunk = sock.recv(RECV_SIZE)
-                    except BlockingIOError:
-                        await trio.lowlevel.wait_readable(sock)
-                        continue
-                    except OSError:
-                        return
-                    if not chunk:
-                        return
-                    discarded += len(chunk)
-
-    @staticmethod
-    async def _send_now(sock: socket.socket, data: bytes) -> bool:
-        """Send everything (waiting while the kernel buffer is full; the caller's scope sets
-        the deadline); ``False`` when the connection broke."""
-        view = memoryview(data)
-        while view:
-            try:
-                sent = sock.send(view)
-            except BlockingIOError:
-                await trio.lowlevel.wait_writable(sock)
-                continue
-            except OSError:
-                return False
-            view = view[sent:]
-        return True
-
-    def _answer(
-        self, handler: Handler, method: bytes, url: bytes, xff: bytes | None, peer: str,
-        keep_alive: bool,
-    ) -> bytes:
+    def _answer(self, handler: Handler, parsed: Parsed, peer: str, keep_alive: bool) -> bytes:
         self.served += 1
-        path, _, query = url.partition(b"?")
+        path, _, query = parsed.url.partition(b"?")
+        xff = parsed.forwarded_for
         try:
             answer = handler(
-                method,
-                path.decode("utf-8", "surrogateescape"),
-                query.decode("utf-8", "surrogateescape"),
-                xff.decode("latin-1") if xff is not None else None,
-                peer,
+                Request(
+                    path.decode("utf-8", "surrogateescape"),
+                    query.decode("utf-8", "surrogateescape"),
+                    xff.decode("latin-1") if xff is not None else None,
+                    peer,
+                    parsed.method,
+                )
             )
         except Exception:
             self.errors += 1
-            log.exception("event=handler_failed url=%r", url[:200])
+            log.exception("event=handler_failed url=%r", parsed.url[:200])
             answer = Answer(500, "text/plain", "internal error\n")
-        return encode_answer(answer, keep_alive=keep_alive, head_only=method == b"HEAD")
-
-
-def make_listener(
-    host: str, port: int, *, reuse_port: bool = False, backlog: int = 1024
-) -> socket.socket:
-    """A bound, listening TCP socket (a stdlib socket, so it can be passed to a child)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind((host, port))
-        sock.listen(backlog)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def bound_port(sock: socket.socket) -> int:
-    return int(sock.getsockname()[1])
-
+        return encode_answer(answer, keep_alive=keep_alive, head_only=parsed.method == b"HEAD")

@@ -18,8 +18,9 @@ import attrs
 import maxminddb
 import trio
 
+from mmcore.geo import read_country_continent
+
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex, load_cache
-from mirrormanager_mirrorlist.continents import read_country_continent
 from mirrormanager_mirrorlist.prefixes import AsnTable
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,13 @@ class Inputs:
 
     def load_all(self) -> None:
         """Load every input synchronously (start-up).  Raises :class:`LoadError`."""
-        self._continents = read_country_continent(self.paths.continents)
         self._seen["continents"] = (
             file_signature(self.paths.continents) if self.paths.continents else None
         )
+        try:
+            self._continents = read_country_continent(self.paths.continents, strict=False)
+        except (OSError, ValueError) as exc:
+            raise LoadError(f"continents: {exc}") from None
         if self.paths.geoip is not None:
             self._seen["geoip"] = file_signature(self.paths.geoip)
             try:
@@ -117,8 +121,9 @@ class Inputs:
             validate=self.validate,
         )
         log.info(
-            "event=cache_loaded path=%s generation=%s directories=%d seconds=%.3f",
+            "event=cache_loaded path=%s generation=%s directories=%d seconds=%.3f copy=%s",
             self.paths.cache, index.generation, index.directory_count, index.load_seconds,
+            index.storage,
         )
         return index
 
@@ -159,7 +164,7 @@ class Inputs:
         if "continents" in names and self.paths.continents is not None:
             self._seen["continents"] = file_signature(self.paths.continents)
             try:
-                self._continents = read_country_continent(self.paths.continents)
+                self._continents = read_country_continent(self.paths.continents, strict=False)
                 names = [*names, "cache"] if "cache" not in names else names
             except (OSError, ValueError) as exc:
                 log.error("event=reload_rejected input=continents error=%r", str(exc))
@@ -186,6 +191,14 @@ class Inputs:
                 log.error(
                     "event=reload_rejected input=cache path=%s error=%r keeping=%s",
                     self.paths.cache, str(exc),
+                    self.index.generation if self.index else None,
+                )
+            except Exception:
+                # a bug in the loader (it raises only the two above): never let it stop the
+                # worker, which keeps serving the generation it has
+                self.rejected += 1
+                log.exception(
+                    "event=reload_failed input=cache path=%s keeping=%s", self.paths.cache,
                     self.index.generation if self.index else None,
                 )
             else:

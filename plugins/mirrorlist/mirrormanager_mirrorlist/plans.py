@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from itertools import repeat, starmap
 from operator import itemgetter
 
-from mirrormanager_mirrorlist.cacheindex import CacheIndex, DirectoryView
+from mirrormanager_mirrorlist.cacheindex import CacheIndex
+from mirrormanager_mirrorlist.views import DirectoryView
 from mirrormanager_mirrorlist.selection import allowed_only, count_usable
 
 

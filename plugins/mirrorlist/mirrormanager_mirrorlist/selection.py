@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from mirrormanager_mirrorlist.cacheindex import CacheIndex, DirectoryView
+from mirrormanager_mirrorlist.cacheindex import CacheIndex
+from mirrormanager_mirrorlist.views import DirectoryView
 from mirrormanager_mirrorlist.prefixes import AsnTable
 
 

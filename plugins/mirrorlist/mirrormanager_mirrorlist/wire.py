@@ -8,36 +8,24 @@ scalars), which the tests check by parsing and re-serialising.
 
 from __future__ import annotations
 
+from mirrormanager_mirrorlist import varint
+
 WIRE_VARINT = 0
 WIRE_LEN = 2
-_UINT64_MASK = (1 << 64) - 1
-
-
-def varint(value: int) -> bytes:
-    """Base-128 varint; negative int64 values are encoded as their 64-bit two's complement."""
-    value &= _UINT64_MASK
-    if value < 0x80:
-        return bytes((value,))
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def tag(field_number: int, wire_type: int) -> bytes:
-    return varint((field_number << 3) | wire_type)
+    return varint.encode((field_number << 3) | wire_type)
 
 
 def int_field(field_number: int, value: int) -> bytes:
     """One varint-typed field (int64/uint64/bool) with its tag."""
-    return tag(field_number, WIRE_VARINT) + varint(value)
+    return tag(field_number, WIRE_VARINT) + varint.encode(value)
 
 
 def len_field(field_number: int, payload: bytes) -> bytes:
     """One length-delimited field (string, bytes, sub-message) with its tag and length."""
-    return tag(field_number, WIRE_LEN) + varint(len(payload)) + payload
+    return tag(field_number, WIRE_LEN) + varint.encode(len(payload)) + payload
 
 
 def str_field(field_number: int, value: str) -> bytes:

@@ -41,6 +41,7 @@ from mmcore.cache import (
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.host_netblocks import Resolver, parse_netblock, resolve_names, system_resolver
+from mirrormanager_mirrorlist import varint
 from mirrormanager_mirrorlist.wire import int_field, len_field, str_field
 
 if TYPE_CHECKING:
@@ -563,18 +564,15 @@ def previous_generation(path: Path) -> int | None:
     """The ``Time`` of the cache file at ``path`` (its first field), ``None`` if unreadable."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(11)
+            head = handle.read(1 + varint.MAX_BYTES)
     except OSError:
         return None
     if len(head) < 2 or head[0] != 0x08:  # field 1, varint
         return None
-    value = shift = 0
-    for byte in head[1:]:
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value
-        shift += 7
-    return None
+    try:
+        return varint.decode(head, 1, len(head))[0]
+    except varint.VarintError:
+        return None
 
 
 def next_generation(now: int, previous: int | None) -> int:
