@@ -14,7 +14,6 @@ from mmcore.atomic import write_atomically
 from mmcore.commands import CliCommand, CommandContext, CommandError
 from mmcore.config import DatabaseConfig, PathsConfig
 from mmcore.config_reference import render_reference
-from mmcore.dataset import DATASET_COMMAND
 from mmcore.deployment_diff import diff_deployments
 from mmcore.deployment_file import (
     DEFAULT_URL_SCHEMES,
@@ -148,5 +147,4 @@ def mm_cli_commands() -> list[CliCommand]:
             "print the effective configuration (defaults filled in) as TOML",
             run_config_show,
         ),
-        DATASET_COMMAND,
     ]

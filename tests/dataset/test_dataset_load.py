@@ -7,10 +7,13 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from mirrormanager_devtools.dataset.command import DATASET_COMMAND
+from mirrormanager_devtools.dataset.load import DatasetRefused, load_dataset
+from mirrormanager_devtools.dataset.scales import SCALES
+from mirrormanager_devtools.dataset.tables import Dataset
 from mirrormanager_pg_store import schema
 from mmcore.commands import CommandContext, CommandError
 from mmcore.config import Config
-from mmcore.dataset import DATASET_COMMAND, SCALES, Dataset, DatasetRefused, load_dataset
 from mmcore.store import SchemaOutOfDate
 
 

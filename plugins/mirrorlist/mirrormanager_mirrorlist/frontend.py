@@ -12,6 +12,7 @@ import trio
 
 from mmcore.commands import CliCommand, CommandContext, CommandError, UsageError
 from mmcore.config import Config
+from mmcore.errors import first_of
 from mmcore.frontend import FrontendStarted
 
 from mirrormanager_mirrorlist.config import MirrorlistConfig
@@ -148,22 +149,11 @@ def _run(ctx: CommandContext, args: argparse.Namespace) -> int:
     try:
         trio.run(main)
     except BaseException as exc:  # trio wraps errors from the nursery in groups
-        problem = _first(exc, (LoadError, OSError, RuntimeError))
+        problem = first_of(exc, (LoadError, OSError, RuntimeError))
         if problem is None:
             raise
         raise CommandError(f"cannot serve: {problem}") from None
     return 0
-
-
-def _first(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
-    if isinstance(exc, kinds):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = _first(inner, kinds)
-            if found is not None:
-                return found
-    return None
 
 
 def serve_mirrorlist_command() -> CliCommand:

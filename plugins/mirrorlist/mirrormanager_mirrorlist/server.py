@@ -23,6 +23,8 @@ import attrs
 import cattrs
 import trio
 
+from mmcore.errors import first_of
+
 from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer, bound_port, make_listener
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
@@ -335,7 +337,7 @@ def worker_main(argv: list[str]) -> int:
     try:
         trio.run(main)
     except BaseException as exc:
-        load_error = _find_load_error(exc)
+        load_error = first_of(exc, LoadError)
         if load_error is None:
             raise
         sys.stdout.write(f"FAILED {load_error}\n")
@@ -344,14 +346,3 @@ def worker_main(argv: list[str]) -> int:
     finally:
         listener.close()
     return 0
-
-
-def _find_load_error(exc: BaseException) -> LoadError | None:
-    if isinstance(exc, LoadError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = _find_load_error(inner)
-            if found is not None:
-                return found
-    return None

@@ -16,9 +16,8 @@ import attrs
 import httpx
 import trio
 
-from mmcore.commands import CliCommand, CommandContext, CommandError, UsageError
-from mmcore.demo import loopback
-from mmcore.demo.scenario import (
+from mirrormanager_devtools import loopback
+from mirrormanager_devtools.demo.scenario import (
     MIRRORS,
     TREE,
     Ports,
@@ -26,7 +25,9 @@ from mmcore.demo.scenario import (
     deployment_toml,
     repository_paths,
 )
-from mmcore.mastertree import MasterTree, generate_master_tree, make_mirror
+from mirrormanager_devtools.mastertree import MasterTree, generate_master_tree, make_mirror
+from mirrormanager_devtools.rsyncd import rsync_daemon
+from mmcore.commands import CommandContext, CommandError, UsageError
 
 MARKER = ".mirrormanager-demo"
 STEP_TIMEOUT = 300.0
@@ -141,52 +142,57 @@ async def run_demo(
     if missing:
         raise CommandError(f"the demo needs the frontends {sorted(missing)}; install their plugins")
 
-    async with trio.open_nursery() as nursery:
-        http_port = await loopback.serve_http(nursery, roots)
-        async with loopback.serving_ftp(directory / "mirrors") as ftp_port, loopback.serving_rsync(
-            roots, directory / "var" / "rsyncd"
-        ) as rsync_port:
-            ports = Ports(http=http_port, ftp=ftp_port, rsync=rsync_port, down=loopback.free_port())
-            config_path = directory / "mirrormanager.toml"
-            config_path.write_text(config_toml(directory, tree, listen))
-            deployment = directory / "deployment.toml"
-            deployment.write_text(deployment_toml(tree, ports))
-            crawl_report = ""
-            for step in pipeline(config_path, deployment):
-                output = await run_step(step, log)
-                if step.argv[2] == "crawl":
-                    crawl_report = output
-                    log.write(output)
-
-            from mmcore.config import load_config
-            from mmcore.cli import collect_config_sections
-
-            config = load_config(config_path, collect_config_sections(ctx.plugin_manager))
-            stop = trio.Event()
-            started = {}
-            for name in ("mirrorlist", "ui"):
-                started[name] = await nursery.start(
-                    lambda task_status, f=frontends[name]: f.serve(
-                        config, stop=stop, task_status=task_status
-                    )
+    # the daemon starts in a tenth of a second; it stops after the nursery's servers
+    with rsync_daemon(roots, directory / "var" / "rsyncd") as rsync:
+        async with trio.open_nursery() as nursery:
+            http_port = await loopback.serve_http(nursery, roots)
+            async with loopback.serving_ftp(directory / "mirrors") as ftp_port:
+                ports = Ports(
+                    http=http_port, ftp=ftp_port, rsync=rsync.port, down=loopback.free_port()
                 )
-            repositories = demo_repositories(tree)
-            mirrorlist_url = started["mirrorlist"].url.rstrip("/")
-            print(await availability_table(mirrorlist_url, repositories, crawl_report), file=out)
-            print(f"ui: {started['ui'].url.rstrip('/')}/", file=out)
-            for repo, arch in repositories:
-                print(f"mirrorlist: {mirrorlist_url}/mirrorlist?repo={repo}&arch={arch}", file=out)
-                print(f"metalink: {mirrorlist_url}/metalink?repo={repo}&arch={arch}", file=out)
-            out.flush()
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    print(f"demo: {signal.Signals(signum).name}, stopping", file=log, flush=True)
-                    break
-            stop.set()
-            with trio.move_on_after(10) as scope:
-                scope.shield = True
-                await trio.sleep(0)  # let the frontends see ``stop``
-            nursery.cancel_scope.cancel()
+                config_path = directory / "mirrormanager.toml"
+                config_path.write_text(config_toml(directory, tree, listen))
+                deployment = directory / "deployment.toml"
+                deployment.write_text(deployment_toml(tree, ports))
+                crawl_report = ""
+                for step in pipeline(config_path, deployment):
+                    output = await run_step(step, log)
+                    if step.argv[2] == "crawl":
+                        crawl_report = output
+                        log.write(output)
+
+                from mmcore.config import load_config
+                from mmcore.cli import collect_config_sections
+
+                config = load_config(config_path, collect_config_sections(ctx.plugin_manager))
+                stop = trio.Event()
+                started = {}
+                for name in ("mirrorlist", "ui"):
+                    started[name] = await nursery.start(
+                        lambda task_status, f=frontends[name]: f.serve(
+                            config, stop=stop, task_status=task_status
+                        )
+                    )
+                repositories = demo_repositories(tree)
+                mirrorlist_url = started["mirrorlist"].url.rstrip("/")
+                table = await availability_table(mirrorlist_url, repositories, crawl_report)
+                print(table, file=out)
+                print(f"ui: {started['ui'].url.rstrip('/')}/", file=out)
+                for repo, arch in repositories:
+                    query = f"repo={repo}&arch={arch}"
+                    print(f"mirrorlist: {mirrorlist_url}/mirrorlist?{query}", file=out)
+                    print(f"metalink: {mirrorlist_url}/metalink?{query}", file=out)
+                out.flush()
+                with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for signum in signals:
+                        name = signal.Signals(signum).name
+                        print(f"demo: {name}, stopping", file=log, flush=True)
+                        break
+                stop.set()
+                with trio.move_on_after(10) as scope:
+                    scope.shield = True
+                    await trio.sleep(0)  # let the frontends see ``stop``
+                nursery.cancel_scope.cancel()
 
 
 def run(ctx: CommandContext, args: argparse.Namespace) -> int:
@@ -197,18 +203,3 @@ def run(ctx: CommandContext, args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     print("demo: stopped", file=ctx.err)
     return 0
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", default="demo", help="working directory (default ./demo)")
-    parser.add_argument(
-        "--listen",
-        default="127.0.0.1:0",
-        metavar="HOST:PORT",
-        help="where the list server listens (default: a free port on 127.0.0.1)",
-    )
-
-
-DEMO_COMMAND = CliCommand(
-    ("demo",), "the whole system end to end on loopback, until Ctrl-C", run, configure
-)
