@@ -21,8 +21,8 @@ One module per job (this package imports none of them, so the command line stays
   (countries, architectures, categories, :data:`EPOCH`);
 - :mod:`.tree` and :mod:`.layouts`: the planned master tree and what Fedora's trees hold;
 - :mod:`.values` (words, names, digests, netblocks) and :mod:`.plans` (sites, hosts, host
-  categories);
-- :mod:`.tables` (:class:`Dataset`: every table, lazily) with the rows of
-  :mod:`.content_rows`, :mod:`.host_rows` and :mod:`.global_rows`;
+  categories, and the :class:`Plan` every table is generated from);
+- the rows of :mod:`.content_rows`, :mod:`.host_rows` and :mod:`.global_rows`, each a function
+  of the plan, and :mod:`.tables` (:class:`Dataset`: the plan and every table, lazily);
 - :mod:`.load` (:func:`load_dataset`) and :mod:`.command` (the ``dataset`` command).
 """

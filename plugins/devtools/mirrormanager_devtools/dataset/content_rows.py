@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from mirrormanager_devtools.dataset.plans import Plan, Row
 from mirrormanager_devtools.dataset.reference import CATEGORIES, EPOCH
 from mirrormanager_devtools.dataset.tree import (
     F_VOLATILE,
@@ -22,45 +22,42 @@ from mirrormanager_devtools.dataset.tree import (
 from mirrormanager_devtools.dataset.values import between, hex_digits, word
 from mmcore.model import encode_file_list
 
-if TYPE_CHECKING:
-    from mirrormanager_devtools.dataset.tables import Dataset, Row
-
 _PACKAGE_STEMS = ("lib", "python3-", "perl-", "golang-", "rust-", "texlive-", "ghc-", "nodejs-",
                   "kernel", "gnome-", "kf6-", "qt6-", "")
 
 
 # -- content ----------------------------------------------------------------------------
 
-def version_rows(ds: Dataset) -> Iterator[Row]:
-    newest_archive = max(ds.scale.archive_fedora, default=0)
-    for key, vid in ds.version_ids.items():
-        v = ds.tree.versions[key]
+def version_rows(plan: Plan) -> Iterator[Row]:
+    newest_archive = max(plan.scale.archive_fedora, default=0)
+    for key, vid in plan.version_ids.items():
+        v = plan.tree.versions[key]
         display = v.display and not (v.product == "Fedora" and v.name.isdigit()
                                      and int(v.name) < newest_archive - 5)
         yield (vid, v.name, None, v.is_test, display, v.display_name, True, v.sortorder,
-               ds.product_ids[v.product])
+               plan.product_ids[v.product])
 
 
-def category_rows(ds: Dataset) -> Iterator[Row]:
+def category_rows(plan: Plan) -> Iterator[Row]:
     for i, c in enumerate(CATEGORIES):
         canonical = ("https://download1.rpmfusion.org" if c.product == "RPMFUSION"
                      else "https://dl.fedoraproject.org")
         yield (i + 1, c.name, canonical, True, None, c.name == "Fedora Codecs",
-               ds.product_ids[c.product], ds.tree.topdirs[i])
+               plan.product_ids[c.product], plan.tree.topdirs[i])
 
 
-def repository_rows(ds: Dataset) -> Iterator[Row]:
-    names = ds.tree.names
-    for i, r in enumerate(ds.tree.repos, start=1):
+def repository_rows(plan: Plan) -> Iterator[Row]:
+    names = plan.tree.names
+    for i, r in enumerate(plan.tree.repos, start=1):
         yield (i, names[r.directory_id - 1], r.prefix, r.category + 1,
-               ds.version_ids[r.version], ds.arch_ids[r.arch], r.directory_id,
+               plan.version_ids[r.version], plan.arch_ids[r.arch], r.directory_id,
                False)
 
 
-def directory_rows(ds: Dataset) -> Iterator[Row]:
-    rng = ds.rng("directory")
-    t = ds.tree
-    repomd = repomd_current(ds)
+def directory_rows(plan: Plan) -> Iterator[Row]:
+    rng = plan.rng("directory")
+    t = plan.tree
+    repomd = repomd_current(plan)
     r = rng.random
     for i, (name, kind, ctx) in enumerate(zip(t.names, t.kinds, t.contexts, strict=True)):
         dir_id = i + 1
@@ -69,40 +66,40 @@ def directory_rows(ds: Dataset) -> Iterator[Row]:
         yield (dir_id, name, files, r() > 0.002, mtime)
 
 
-def repomd_current(ds: Dataset) -> dict[int, tuple[int, int]]:
+def repomd_current(plan: Plan) -> dict[int, tuple[int, int]]:
     """``{repodata dir id: (size, timestamp)}`` of the newest repomd.xml (every repodata
     directory, repository or not: MirrorManager2 records any repomd.xml it lists)."""
-    rng = ds.rng("repomd")
+    rng = plan.rng("repomd")
     return {
         i + 1: (rng.randint(3_000, 9_000),
                 EPOCH - rng.randint(0, 86_400 * (2 if mask & F_VOLATILE else 400)))
-        for i, (kind, mask) in enumerate(zip(ds.tree.kinds, ds.tree.masks, strict=True))
+        for i, (kind, mask) in enumerate(zip(plan.tree.kinds, plan.tree.masks, strict=True))
         if kind == REPODATA
     }
 
 
-def file_detail_plan(ds: Dataset) -> dict[int, list[tuple[str, int, int, bool]]]:
+def file_detail_plan(plan: Plan) -> dict[int, list[tuple[str, int, int, bool]]]:
     """``{directory id: [(filename, size, timestamp, all checksums?)]}``, newest first."""
-    plan: dict[int, list[tuple[str, int, int, bool]]] = {}
-    rng = ds.rng("file_detail_plan")
-    for dir_id, (size, stamp) in repomd_current(ds).items():
-        volatile = ds.tree.masks[dir_id - 1] & F_VOLATILE
+    details: dict[int, list[tuple[str, int, int, bool]]] = {}
+    rng = plan.rng("file_detail_plan")
+    for dir_id, (size, stamp) in repomd_current(plan).items():
+        volatile = plan.tree.masks[dir_id - 1] & F_VOLATILE
         history = rng.choice((3, 4, 5, 6)) if volatile else rng.choice((1, 2, 2, 3))
         rows = [("repomd.xml", size, stamp, True)]
         for _ in range(history - 1):
             stamp -= rng.randint(3_600, 86_400 * 2)
             rows.append(("repomd.xml", rng.randint(3_000, 9_000), stamp, True))
-        plan[dir_id] = rows
-    for i, (kind, ctx) in enumerate(zip(ds.tree.kinds, ds.tree.contexts, strict=True)):
+        details[dir_id] = rows
+    for i, (kind, ctx) in enumerate(zip(plan.tree.kinds, plan.tree.contexts, strict=True)):
         if kind in (ISO, IMAGES) and ctx is not None:
-            plan[i + 1] = [(n, s, ts, False) for n, s, ts in media_files(ctx, kind, i + 1)]
-    return plan
+            details[i + 1] = [(n, s, ts, False) for n, s, ts in media_files(ctx, kind, i + 1)]
+    return details
 
 
-def file_detail_rows(ds: Dataset) -> Iterator[Row]:
-    rng = ds.rng("file_detail")
+def file_detail_rows(plan: Plan) -> Iterator[Row]:
+    rng = plan.rng("file_detail")
     next_id = 1
-    for dir_id, rows in sorted(file_detail_plan(ds).items()):
+    for dir_id, rows in sorted(file_detail_plan(plan).items()):
         for filename, size, stamp, full in rows:
             sha256 = hex_digits(rng, 256)
             if full:

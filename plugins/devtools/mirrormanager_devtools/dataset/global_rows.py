@@ -4,17 +4,13 @@ and access statistics."""
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
 
-from mirrormanager_devtools.dataset.plans import weighted_countries
+from mirrormanager_devtools.dataset.plans import Plan, Row, weighted_countries
 from mirrormanager_devtools.dataset.reference import CATEGORIES, COUNTRIES, EPOCH_DT
 from mirrormanager_devtools.dataset.values import random_netblock
 
-if TYPE_CHECKING:
-    from mirrormanager_devtools.dataset.tables import Dataset, Row
 
-
-def redirect_plan(ds: Dataset) -> list[Row]:
+def redirect_plan(plan: Plan) -> list[Row]:
     pairs = [("fedora-rawhide", "rawhide"), ("fedora-debug-rawhide", "rawhide-debug"),
              ("fedora-source-rawhide", "rawhide-source"),
              ("updates-released-frawhide", "rawhide"),
@@ -23,23 +19,23 @@ def redirect_plan(ds: Dataset) -> list[Row]:
              ("updates-testing-frawhide", "rawhide"),
              ("updates-testing-debug-frawhide", "rawhide-debug"),
              ("updates-testing-source-frawhide", "rawhide-source")]
-    if ds.scale.fedora_branched is not None:
-        b = ds.scale.fedora_branched
+    if plan.scale.fedora_branched is not None:
+        b = plan.scale.fedora_branched
         pairs += [(f"updates-released-f{b}", f"fedora-{b}"),
                   (f"updates-released-debug-f{b}", f"fedora-debug-{b}"),
                   (f"updates-released-source-f{b}", f"fedora-source-{b}")]
-    for v in ds.scale.epel_releases:
+    for v in plan.scale.epel_releases:
         pairs += [(f"epel-testing-{v}", f"testing-epel{v}"),
                   (f"epel-testing-debug-{v}", f"testing-debug-epel{v}"),
                   (f"epel-testing-source-{v}", f"testing-source-epel{v}")]
     return [(i, f, t) for i, (f, t) in enumerate(pairs, start=1)]
 
 
-def netblock_country_plan(ds: Dataset) -> list[Row]:
-    rng = ds.rng("netblock_country")
+def netblock_country_plan(plan: Plan) -> list[Row]:
+    rng = plan.rng("netblock_country")
     seen: set[str] = set()
     rows: list[Row] = []
-    while len(rows) < max(5, ds.scale.netblocks // 200):
+    while len(rows) < max(5, plan.scale.netblocks // 200):
         block = random_netblock(rng)
         if block not in seen:
             seen.add(block)
@@ -47,13 +43,13 @@ def netblock_country_plan(ds: Dataset) -> list[Row]:
     return rows
 
 
-def propagation_plan(ds: Dataset) -> list[Row]:
+def propagation_plan(plan: Plan) -> list[Row]:
     """Six-hourly samples over a week for the updates repositories of the current releases."""
-    rng = ds.rng("propagation_stat")
-    watched = [i for i, r in enumerate(ds.tree.repos, start=1)
+    rng = plan.rng("propagation_stat")
+    watched = [i for i, r in enumerate(plan.tree.repos, start=1)
                if r.prefix.startswith(("updates-released-f", "epel-")) and r.arch == "x86_64"
                and CATEGORIES[r.category].name != "Fedora Archive"]
-    public = sum(1 for h in ds.hosts if not h.private)
+    public = sum(1 for h in plan.hosts if not h.private)
     rows: list[Row] = []
     for repo_id in watched:
         for step in range(28):
@@ -67,10 +63,10 @@ def propagation_plan(ds: Dataset) -> list[Row]:
     return rows
 
 
-def access_stat_plan(ds: Dataset) -> list[Row]:
-    rng = ds.rng("access_stat")
+def access_stat_plan(plan: Plan) -> list[Row]:
+    rng = plan.rng("access_stat")
     rows: list[Row] = []
-    repo_names = sorted({r.prefix for r in ds.tree.repos
+    repo_names = sorted({r.prefix for r in plan.tree.repos
                          if CATEGORIES[r.category].name in ("Fedora Linux", "Fedora EPEL")})[:30]
     keys = {1: [c.code for c in COUNTRIES[:30]],
             2: ["x86_64", "aarch64", "ppc64le", "s390x", "i386", "source"],

@@ -6,24 +6,20 @@ from __future__ import annotations
 import datetime
 import itertools
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
-from mirrormanager_devtools.dataset.plans import HostCategoryPlan, weighted_countries
+from mirrormanager_devtools.dataset.plans import HostCategoryPlan, Plan, Row, weighted_countries
 from mirrormanager_devtools.dataset.reference import CATEGORIES, COUNTRIES, EPOCH_DT, LOCATIONS
 from mirrormanager_devtools.dataset.tree import F_VOLATILE
 from mirrormanager_devtools.dataset.values import hex_digits, random_netblock, username
 
-if TYPE_CHECKING:
-    from mirrormanager_devtools.dataset.tables import Dataset, Row
-
 
 # -- sites ------------------------------------------------------------------------------
 
-def site_rows(ds: Dataset) -> Iterator[Row]:
-    rng = ds.rng("site_rows")
-    private_sites = {h.site_id for h in ds.hosts if h.private} - {
-        h.site_id for h in ds.hosts if not h.private}
-    for s in ds.sites:
+def site_rows(plan: Plan) -> Iterator[Row]:
+    rng = plan.rng("site_rows")
+    private_sites = {h.site_id for h in plan.hosts if h.private} - {
+        h.site_id for h in plan.hosts if not h.private}
+    for s in plan.sites:
         created = EPOCH_DT - datetime.timedelta(days=rng.randint(30, 6000),
                                                 seconds=rng.randint(0, 86_399))
         yield (s.id, s.name, hex_digits(rng, 128), f"https://www.{s.slug}.{s.tld}/",
@@ -32,19 +28,19 @@ def site_rows(ds: Dataset) -> Iterator[Row]:
                rng.random() < 0.3, rng.random() < 0.2)
 
 
-def site_admin_counts(ds: Dataset) -> list[int]:
-    rng = ds.rng("site_admin_counts")
-    return [rng.choice((1, 1, 1, 2, 2, 3)) for _ in ds.sites]
+def site_admin_counts(plan: Plan) -> list[int]:
+    rng = plan.rng("site_admin_counts")
+    return [rng.choice((1, 1, 1, 2, 2, 3)) for _ in plan.sites]
 
 
-def site_admin_count(ds: Dataset) -> int:
-    return sum(site_admin_counts(ds))
+def site_admin_count(plan: Plan) -> int:
+    return sum(site_admin_counts(plan))
 
 
-def site_admin_rows(ds: Dataset) -> Iterator[Row]:
-    rng = ds.rng("site_admin")
+def site_admin_rows(plan: Plan) -> Iterator[Row]:
+    rng = plan.rng("site_admin")
     next_id = 1
-    for site, count in zip(ds.sites, site_admin_counts(ds), strict=True):
+    for site, count in zip(plan.sites, site_admin_counts(plan), strict=True):
         for _ in range(count):
             yield (next_id, username(rng), site.id)
             next_id += 1
@@ -52,10 +48,10 @@ def site_admin_rows(ds: Dataset) -> Iterator[Row]:
 
 # -- hosts ------------------------------------------------------------------------------
 
-def host_rows(ds: Dataset) -> Iterator[Row]:
-    rng = ds.rng("host_rows")
-    for h in ds.hosts:
-        site = ds.sites[h.site_id - 1]
+def host_rows(plan: Plan) -> Iterator[Row]:
+    rng = plan.rng("host_rows")
+    for h in plan.hosts:
+        site = plan.sites[h.site_id - 1]
         admin_active = rng.random() > 0.02
         user_active = rng.random() > 0.03
         failures = 0 if rng.random() < 0.9 else rng.randint(1, 10)
@@ -85,8 +81,8 @@ def host_rows(ds: Dataset) -> Iterator[Row]:
         )
 
 
-def url_plan(ds: Dataset) -> Iterator[tuple[HostCategoryPlan, str, bool]]:
-    for hc in ds.host_categories:
+def url_plan(plan: Plan) -> Iterator[tuple[HostCategoryPlan, str, bool]]:
+    for hc in plan.host_categories:
         h = hc.host
         path = CATEGORIES[hc.category].url_path
         for scheme in h.schemes:
@@ -99,34 +95,34 @@ def url_plan(ds: Dataset) -> Iterator[tuple[HostCategoryPlan, str, bool]]:
             yield hc, url, private
 
 
-def url_count(ds: Dataset) -> int:
-    return sum(1 for _ in url_plan(ds))
+def url_count(plan: Plan) -> int:
+    return sum(1 for _ in url_plan(plan))
 
 
-def url_rows(ds: Dataset) -> Iterator[Row]:
-    for i, (hc, url, private) in enumerate(url_plan(ds), start=1):
+def url_rows(plan: Plan) -> Iterator[Row]:
+    for i, (hc, url, private) in enumerate(url_plan(plan), start=1):
         yield (i, hc.id, url, private)
 
 
-def hcd_rows(ds: Dataset) -> Iterator[Row]:
+def hcd_rows(plan: Plan) -> Iterator[Row]:
     """The big one: every directory a host category carries, ~95% up to date.  Rows come
     in (host category, path) order -- the order of the unique index -- and are assembled by
     ``zip`` over cached per-(category, exclusions) columns so the per-row work stays in C."""
-    return itertools.chain.from_iterable(hcd_chunks(ds))
+    return itertools.chain.from_iterable(hcd_chunks(plan))
 
 
-def hcd_chunks(ds: Dataset) -> Iterator[Iterator[Row]]:
-    rng = ds.rng("host_category_dir")
+def hcd_chunks(plan: Plan) -> Iterator[Iterator[Row]]:
+    rng = plan.rng("host_category_dir")
     random_ = rng.random
     # per category, column lists in path order: paths, directory ids, feature bits
     columns = [([d[1] for d in dirs], [d[0] for d in dirs], [d[2] for d in dirs])
-               for dirs in ds.category_dirs]
+               for dirs in plan.category_dirs]
     next_id = 1
-    for hc in ds.host_categories:
+    for hc in plan.host_categories:
         rels, dir_ids, masks = columns[hc.category]
-        keep = {m: not m & hc.excluded for m in ds.mask_counts[hc.category]}
+        keep = {m: not m & hc.excluded for m in plan.mask_counts[hc.category]}
         selected = list(map(keep.__getitem__, masks))
-        count = ds.hcd_count_for(hc.category, hc.excluded)
+        count = plan.hcd_count_for(hc.category, hc.excluded)
         if hc.state == "fresh":
             up2date: Iterable[bool] = itertools.repeat(True, count)
         else:
@@ -140,37 +136,37 @@ def hcd_chunks(ds: Dataset) -> Iterator[Iterator[Row]]:
         next_id += count
 
 
-def netblock_counts(ds: Dataset) -> list[int]:
+def netblock_counts(plan: Plan) -> list[int]:
     """Netblocks per host: heavy-tailed (a few ISPs list hundreds), summing to the scale's."""
-    rng = ds.rng("netblock_counts")
+    rng = plan.rng("netblock_counts")
     weights = [rng.paretovariate(1.1) if rng.random() < (0.7 if h.private else 0.45) else 0.0
-               for h in ds.hosts]
+               for h in plan.hosts]
     if not any(weights):
         weights[0] = 1.0
     total = sum(weights)
-    counts = [int(ds.scale.netblocks * w / total) for w in weights]
+    counts = [int(plan.scale.netblocks * w / total) for w in weights]
     counts = [min(c, 2_000) for c in counts]
-    shortfall = ds.scale.netblocks - sum(counts)
+    shortfall = plan.scale.netblocks - sum(counts)
     order = sorted(range(len(weights)), key=lambda i: -weights[i])
     for i in range(shortfall):
         counts[order[i % max(1, sum(1 for w in weights if w))]] += 1
     return counts
 
 
-def netblock_rows(ds: Dataset) -> Iterator[Row]:
-    rng = ds.rng("host_netblock")
+def netblock_rows(plan: Plan) -> Iterator[Row]:
+    rng = plan.rng("host_netblock")
     next_id = 1
-    for h, count in zip(ds.hosts, netblock_counts(ds), strict=True):
+    for h, count in zip(plan.hosts, netblock_counts(plan), strict=True):
         for n in range(count):
             yield (next_id, random_netblock(rng), f"{h.name.split('.', 1)[1]} block {n + 1}",
                    h.id)
             next_id += 1
 
 
-def peer_asn_plan(ds: Dataset) -> list[Row]:
-    rng = ds.rng("host_peer_asn")
+def peer_asn_plan(plan: Plan) -> list[Row]:
+    rng = plan.rng("host_peer_asn")
     rows: list[Row] = []
-    picked = rng.sample(ds.hosts, max(1, round(len(ds.hosts) * 0.03)))
+    picked = rng.sample(plan.hosts, max(1, round(len(plan.hosts) * 0.03)))
     for h in sorted(picked, key=lambda h: h.id):
         asns = rng.sample(range(1_000, 64_000), rng.randint(1, 6))
         for asn in sorted(asns):
@@ -178,13 +174,13 @@ def peer_asn_plan(ds: Dataset) -> list[Row]:
     return rows
 
 
-def allowed_plan(ds: Dataset) -> list[Row]:
+def allowed_plan(plan: Plan) -> list[Row]:
     """A few hosts serving only some countries; a country at most once (upstream's unique)."""
-    rng = ds.rng("host_country_allowed")
+    rng = plan.rng("host_country_allowed")
     rows: list[Row] = []
     used: set[str] = set()
-    count = max(1, round(len(ds.hosts) * 0.01))
-    for h in sorted(rng.sample(ds.hosts, count), key=lambda h: h.id):
+    count = max(1, round(len(plan.hosts) * 0.01))
+    for h in sorted(rng.sample(plan.hosts, count), key=lambda h: h.id):
         for code in [h.country.code] + [c.code for c in weighted_countries(rng, 2)]:
             if code not in used:
                 used.add(code)
@@ -192,24 +188,24 @@ def allowed_plan(ds: Dataset) -> list[Row]:
     return rows
 
 
-def host_country_plan(ds: Dataset) -> list[Row]:
-    rng = ds.rng("host_country")
+def host_country_plan(plan: Plan) -> list[Row]:
+    rng = plan.rng("host_country")
     rows: list[Row] = []
-    count = max(1, round(len(ds.hosts) * 0.05))
-    for h in sorted(rng.sample(ds.hosts, count), key=lambda h: h.id):
+    count = max(1, round(len(plan.hosts) * 0.05))
+    for h in sorted(rng.sample(plan.hosts, count), key=lambda h: h.id):
         near = [c for c in COUNTRIES
                 if c.continent == h.country.continent and c.code != h.country.code]
         for c in sorted(rng.sample(near, min(len(near), rng.randint(1, 3))),
                         key=lambda c: c.code):
-            rows.append((len(rows) + 1, ds.country_ids[c.code], h.id))
+            rows.append((len(rows) + 1, plan.country_ids[c.code], h.id))
     return rows
 
 
-def host_location_plan(ds: Dataset) -> list[Row]:
-    rng = ds.rng("host_location")
+def host_location_plan(plan: Plan) -> list[Row]:
+    rng = plan.rng("host_location")
     rows: list[Row] = []
     for loc_id in range(1, len(LOCATIONS) + 1):
-        k = min(len(ds.hosts), rng.randint(1, 4))
-        for h in sorted(rng.sample(ds.hosts, k), key=lambda h: h.id):
+        k = min(len(plan.hosts), rng.randint(1, 4))
+        for h in sorted(rng.sample(plan.hosts, k), key=lambda h: h.id):
             rows.append((len(rows) + 1, loc_id, h.id))
     return rows

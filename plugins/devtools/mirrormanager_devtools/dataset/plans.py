@@ -1,22 +1,35 @@
-"""Sites, hosts and which categories each host carries, planned up front (small: one row per
-site, host or host category) so every table can be generated from them lazily."""
+"""The plan of a deployment (:class:`Plan`): the master tree, sites, hosts and which categories
+each host carries, planned up front (small: one entry per site, host or host category) so every
+table can be generated from it lazily."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
+from typing import Any
 
 import attrs
 
-from mirrormanager_devtools.dataset.reference import CATEGORIES, COUNTRIES, CountryInfo
+from mirrormanager_devtools.dataset.layouts import build_tree
+from mirrormanager_devtools.dataset.reference import (
+    ARCH_NAMES,
+    CATEGORIES,
+    CONTINENT_REDIRECTS,
+    COUNTRIES,
+    EMBARGOED,
+    PRODUCTS,
+    CountryInfo,
+)
 from mirrormanager_devtools.dataset.scales import Scale
 from mirrormanager_devtools.dataset.tree import ARCH_BIT, F_DEBUG, F_MEDIA, F_SOURCE, F_TESTING
 from mirrormanager_devtools.dataset.values import word
 
+#: one row of a table, in the order of its columns
+Row = tuple[Any, ...]
+
 _ORG_FORMS = ("University of {W}", "{W} University", "{W} Institute of Technology",
               "{W} Networks", "{W} Hosting", "{W} Internet", "{W} Mirror Project", "{W}Net",
               "{W} Datacenter", "{W} Open Source Lab", "{W} Telecom", "{W} Linux User Group")
-_PUBLIC_HOST_NAMES = ("mirror", "mirrors", "ftp", "fedora", "dl", "mirror2", "repo", "linux")
-_PRIVATE_HOST_NAMES = ("mirror-int", "repo", "fedora-cache", "pkgs", "yum", "internal-mirror")
 _PUBLIC_HOST_NAMES = ("mirror", "mirrors", "ftp", "fedora", "dl", "mirror2", "repo", "linux")
 _PRIVATE_HOST_NAMES = ("mirror-int", "repo", "fedora-cache", "pkgs", "yum", "internal-mirror")
 
@@ -143,3 +156,42 @@ def plan_host_categories(scale: Scale, seed: int, hosts: list[HostPlan]) -> list
             state = "fresh" if roll < 0.85 else ("lagging" if roll < 0.97 else "stale")
             plans.append(HostCategoryPlan(len(plans) + 1, h, cat, excluded, state))
     return plans
+
+
+class Plan:
+    """Everything the tables of ``(scale, seed)`` are generated from, planned up front: the
+    tree, sites, hosts, host categories, ids, and a compact index of the directories of each
+    category (id, path, feature bits) -- never the rows themselves."""
+
+    def __init__(self, scale: Scale, seed: int) -> None:
+        self.scale = scale
+        self.seed = seed
+        self.tree = build_tree(scale)
+        self.sites = plan_sites(scale, seed)
+        self.hosts = plan_hosts(scale, seed, self.sites)
+        self.host_categories = plan_host_categories(scale, seed, self.hosts)
+        self.arch_ids = {name: i for i, name in enumerate(ARCH_NAMES, start=1)}
+        self.product_ids = {name: i for i, name in enumerate(PRODUCTS, start=1)}
+        self.version_ids = {key: i for i, key in enumerate(self.tree.versions, start=1)}
+        self.country_codes = sorted({c.code for c in COUNTRIES} | {c for c, _ in CONTINENT_REDIRECTS}
+                                    | set(EMBARGOED))
+        self.country_ids = {code: i for i, code in enumerate(self.country_codes, start=1)}
+        # per category: [(dir id, path relative to topdir, feature bits)] and a count per bits
+        self.category_dirs: list[list[tuple[int, str, int]]] = [[] for _ in CATEGORIES]
+        for i, (cat, rel, mask) in enumerate(zip(self.tree.categories, self.tree.relpaths,
+                                                 self.tree.masks, strict=True)):
+            self.category_dirs[cat].append((i + 1, rel, mask))
+        for dirs in self.category_dirs:
+            dirs.sort(key=lambda d: d[1])
+        self.mask_counts = [Counter(m for _, _, m in dirs) for dirs in self.category_dirs]
+
+    def rng(self, table: str) -> random.Random:
+        """The generator of one table: seeded with the seed and the table's name."""
+        return random.Random(f"{self.seed}:{table}")
+
+    def hcd_count(self, hc: HostCategoryPlan) -> int:
+        """How many host_category_dir rows ``hc`` gets (without generating them)."""
+        return self.hcd_count_for(hc.category, hc.excluded)
+
+    def hcd_count_for(self, category: int, excluded: int) -> int:
+        return sum(n for m, n in self.mask_counts[category].items() if not m & excluded)

@@ -3,34 +3,19 @@ over, in foreign-key order, as :class:`TableRows` generated lazily."""
 
 from __future__ import annotations
 
-import random
-from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 import attrs
 
 from mirrormanager_devtools.dataset import content_rows, global_rows, host_rows
-from mirrormanager_devtools.dataset.layouts import build_tree
-from mirrormanager_devtools.dataset.plans import (
-    HostCategoryPlan,
-    plan_host_categories,
-    plan_hosts,
-    plan_sites,
-)
+from mirrormanager_devtools.dataset.plans import Plan, Row
 from mirrormanager_devtools.dataset.reference import (
-    ARCH_NAMES,
     ARCHES,
     CATEGORIES,
     CONTINENT_REDIRECTS,
-    COUNTRIES,
     EMBARGOED,
     LOCATIONS,
-    PRODUCTS,
 )
-from mirrormanager_devtools.dataset.scales import Scale
-
-Row = tuple[Any, ...]
 
 
 @attrs.frozen
@@ -43,43 +28,9 @@ class TableRows:
     expected: int
 
 
-class Dataset:
-    """The synthetic deployment of ``(scale, seed)``, planned up front (small tables and the
-    tree index), generated lazily table by table by :meth:`tables`."""
-
-    def __init__(self, scale: Scale, seed: int) -> None:
-        self.scale = scale
-        self.seed = seed
-        self.tree = build_tree(scale)
-        self.sites = plan_sites(scale, seed)
-        self.hosts = plan_hosts(scale, seed, self.sites)
-        self.host_categories = plan_host_categories(scale, seed, self.hosts)
-        self.arch_ids = {name: i for i, name in enumerate(ARCH_NAMES, start=1)}
-        self.product_ids = {name: i for i, name in enumerate(PRODUCTS, start=1)}
-        self.version_ids = {key: i for i, key in enumerate(self.tree.versions, start=1)}
-        self.country_codes = sorted({c.code for c in COUNTRIES} | {c for c, _ in CONTINENT_REDIRECTS}
-                                    | set(EMBARGOED))
-        self.country_ids = {code: i for i, code in enumerate(self.country_codes, start=1)}
-        # per category: [(dir id, path relative to topdir, feature bits)] and a count per bits
-        self.category_dirs: list[list[tuple[int, str, int]]] = [[] for _ in CATEGORIES]
-        for i, (cat, rel, mask) in enumerate(zip(self.tree.categories, self.tree.relpaths,
-                                                 self.tree.masks, strict=True)):
-            self.category_dirs[cat].append((i + 1, rel, mask))
-        for dirs in self.category_dirs:
-            dirs.sort(key=lambda d: d[1])
-        self.mask_counts = [Counter(m for _, _, m in dirs) for dirs in self.category_dirs]
-
-    def rng(self, table: str) -> random.Random:
-        return random.Random(f"{self.seed}:{table}")
-
-    def hcd_count(self, hc: HostCategoryPlan) -> int:
-        """How many host_category_dir rows ``hc`` gets (without generating them)."""
-        return self.hcd_count_for(hc.category, hc.excluded)
-
-    def hcd_count_for(self, category: int, excluded: int) -> int:
-        return sum(n for m, n in self.mask_counts[category].items() if not m & excluded)
-
-    # ----------------------------------------------------------------------------------------
+class Dataset(Plan):
+    """The synthetic deployment of ``(scale, seed)``: its :class:`Plan`, and every table
+    generated lazily from it by :meth:`tables`."""
 
     def tables(self) -> dict[str, TableRows]:
         """Every table, in foreign-key order, as ``{name: TableRows}``."""
