@@ -1,6 +1,5 @@
-"""Exception groups, the two ways the project looks into them: the first exception of some kinds
-a nursery's group holds (:func:`first_of`), and a group of one read as that one exception
-(:func:`single_errors`).  Where a handler reads better as ``except*``, it uses ``except*``."""
+"""Finding the error that matters inside trio's exception groups: the first of some kinds
+(:func:`first_of`), or a group of one read as that one exception (:func:`single_errors`)."""
 
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ E = TypeVar("E", bound=BaseException)
 
 
 def first_of(exc: BaseException, kinds: type[E] | tuple[type[E], ...]) -> E | None:
-    """``exc`` itself if it is one of ``kinds``, else the first of them inside it when it is an
-    exception group (depth first, in the group's order), else ``None``."""
+    """``exc`` itself, or the first exception of one of ``kinds`` nested in its groups
+    (depth first, in order), or ``None``."""
     if isinstance(exc, kinds):
         return exc
     if isinstance(exc, BaseExceptionGroup):

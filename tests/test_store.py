@@ -34,8 +34,10 @@ from mmcore.store import (
     BulkStore,
     DeploymentStore,
     SchemaOutOfDate,
+    StoreConfigError,
     StoreError,
     StoreLifecycle,
+    StoreMissing,
 )
 
 # Every table of MirrorManager2 (mm2.md section 1), written out rather than taken from schema.py
@@ -288,20 +290,30 @@ def test_store_attributes(store_url: str) -> None:
 
 
 def test_plugin_opens_only_its_urls(tmp_path) -> None:
-    opened = plugin.mm_open_store(url=f"sqlite:///{tmp_path}/x.db", config=None)
+    opened = plugin.mm_open_store(url=f"sqlite:///{tmp_path}/x.db", create=True)
     assert isinstance(opened, SqlStore)
     opened.close()
-    assert plugin.mm_open_store(url="mysql://x@y/z", config=None) is None
-    assert {c.path for c in plugin.mm_cli_commands()} == {("db", "upgrade"), ("db", "current")}
+    assert plugin.mm_open_store(url="mysql://x@y/z", create=True) is None
+
+
+def test_missing_sqlite_file_is_not_created_unless_asked(tmp_path) -> None:
+    path = tmp_path / "absent.db"
+    with pytest.raises(StoreMissing, match="does not exist; run `mirrormanager db upgrade`"):
+        SqlStore(f"sqlite:///{path}", create=False)
+    assert not path.exists()
+    with pytest.raises(StoreConfigError, match="not a valid URL"):
+        SqlStore("postgresql://[::1/mm")
 
 
 def _run_cli(*argv: str) -> tuple[int, str]:
-    """Run the command line with only this plugin (other plugins in the tree may be half
-    written while it is being developed)."""
-    pm = get_plugin_manager(load_entry_points=False, extra_plugins=[plugin])
-    out = io.StringIO()
-    status = main(list(argv), out=out, err=io.StringIO(), plugin_manager=pm)
-    return status, out.getvalue()
+    """Run the command line with only the core's commands and this plugin (other plugins in
+    the tree may be half written while it is being developed)."""
+    from mmcore.builtins import commands
+
+    pm = get_plugin_manager(load_entry_points=False, extra_plugins=[commands, plugin])
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), out=out, err=err, plugin_manager=pm)
+    return status, out.getvalue() + err.getvalue()
 
 
 def test_db_commands(tmp_path) -> None:
@@ -309,6 +321,13 @@ def test_db_commands(tmp_path) -> None:
     db = tmp_path / "cli.db"
     config.write_text(f'[database]\nurl = "sqlite:///{db}"\n')
     head = SqlStore.head_revision()
+    # a read-only command never creates the database
+    assert _run_cli("--config", str(config), "db", "current") == (
+        1, f"database sqlite:///{db} does not exist; run `mirrormanager db upgrade` to create "
+           "it\n"
+    )
+    assert not db.exists()
+    db.touch()  # an empty file: a database without schema
     assert _run_cli("--config", str(config), "db", "current") == (
         1, f"database sqlite:///{db} is empty\n"
     )

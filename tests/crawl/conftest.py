@@ -19,7 +19,8 @@ from crawl_servers import read_port, stop_process
 from crawl_trees import build_master, build_mirror, expectations
 from mirrormanager_devtools.mirrorserver import Behaviour, MirrorServer, MirrorSite
 from mirrormanager_devtools.rsyncd import rsync_daemon
-from mmcore.crawl.protocol import CrawlLimits, DirectoryExpectation
+from mmcore.crawl.config import CrawlerConfig
+from mmcore.crawl.protocol import DirectoryExpectation
 
 HERE = Path(__file__).parent
 MIRROR_KINDS = ("full", "stale", "stale_same_size", "missing_repo")
@@ -44,8 +45,8 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
 
 
 @pytest.fixture
-def limits() -> CrawlLimits:
-    return CrawlLimits(
+def limits() -> CrawlerConfig:
+    return CrawlerConfig(
         connect_timeout=2,
         operation_timeout=2,
         listing_timeout=6,

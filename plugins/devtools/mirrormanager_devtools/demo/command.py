@@ -27,7 +27,9 @@ from mirrormanager_devtools.demo.scenario import (
 )
 from mirrormanager_devtools.mastertree import MasterTree, generate_master_tree, make_mirror
 from mirrormanager_devtools.rsyncd import rsync_daemon
-from mmcore.commands import CommandContext, CommandError, UsageError
+from mmcore.commands import CommandError, UsageError
+from mmcore.frontend import Frontend, ServeControl
+from mmcore.runtime import Runtime
 
 MARKER = ".mirrormanager-demo"
 STEP_TIMEOUT = 300.0
@@ -127,17 +129,13 @@ async def availability_table(
 
 
 async def run_demo(
-    ctx: CommandContext, directory: Path, listen: str, out: TextIO, log: TextIO
+    runtime: Runtime, directory: Path, listen: str, out: TextIO, log: TextIO
 ) -> None:
     prepare_directory(directory)
     print(f"demo: generating a master tree in {directory / 'master'}", file=log, flush=True)
     tree = await trio.to_thread.run_sync(generate_master_tree, directory / "master", TREE)
     roots = await trio.to_thread.run_sync(build_mirrors, tree, directory / "mirrors")
-    frontends = {
-        frontend.name: frontend
-        for contributed in ctx.plugin_manager.hook.mm_frontends()
-        for frontend in contributed or ()
-    }
+    frontends = {frontend.name: frontend for frontend in runtime.collect("mm_frontends")}
     missing = {"mirrorlist", "ui"} - frontends.keys()
     if missing:
         raise CommandError(f"the demo needs the frontends {sorted(missing)}; install their plugins")
@@ -160,46 +158,56 @@ async def run_demo(
                     if step.argv[2] == "crawl":
                         crawl_report = output
                         log.write(output)
-
-                from mmcore.config import load_config
-                from mmcore.cli import collect_config_sections
-
-                config = load_config(config_path, collect_config_sections(ctx.plugin_manager))
-                stop = trio.Event()
-                started = {}
-                for name in ("mirrorlist", "ui"):
-                    started[name] = await nursery.start(
-                        lambda task_status, f=frontends[name]: f.serve(
-                            config, stop=stop, task_status=task_status
-                        )
-                    )
-                repositories = demo_repositories(tree)
-                mirrorlist_url = started["mirrorlist"].url.rstrip("/")
-                table = await availability_table(mirrorlist_url, repositories, crawl_report)
-                print(table, file=out)
-                print(f"ui: {started['ui'].url.rstrip('/')}/", file=out)
-                for repo, arch in repositories:
-                    query = f"repo={repo}&arch={arch}"
-                    print(f"mirrorlist: {mirrorlist_url}/mirrorlist?{query}", file=out)
-                    print(f"metalink: {mirrorlist_url}/metalink?{query}", file=out)
-                out.flush()
-                with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        name = signal.Signals(signum).name
-                        print(f"demo: {name}, stopping", file=log, flush=True)
-                        break
-                stop.set()
-                with trio.move_on_after(10) as scope:
-                    scope.shield = True
-                    await trio.sleep(0)  # let the frontends see ``stop``
+                await serve_until_interrupted(
+                    nursery, runtime, config_path, frontends, tree, crawl_report, out, log
+                )
                 nursery.cancel_scope.cancel()
 
 
-def run(ctx: CommandContext, args: argparse.Namespace) -> int:
+async def serve_until_interrupted(
+    nursery: trio.Nursery, runtime: Runtime, config_path: Path, frontends: dict[str, Frontend],
+    tree: MasterTree, crawl_report: str, out: TextIO, log: TextIO,
+) -> None:
+    """Serve the list server and the web UI on the demo's configuration (a runtime of their
+    own), print where, and return on SIGINT or SIGTERM once they were told to stop."""
+    from mmcore.cli import collect_config_sections
+    from mmcore.config import load_config
+
+    config = load_config(config_path, collect_config_sections(runtime.plugin_manager))
+    demo_runtime = Runtime(config, runtime.plugin_manager, out=out, err=log)
+    try:
+        control, _reloads = ServeControl.open()
+        started = {}
+        for name in ("mirrorlist", "ui"):
+            started[name] = await nursery.start(
+                lambda task_status, f=frontends[name]: f.serve(
+                    demo_runtime, overrides={}, control=control, task_status=task_status
+                )
+            )
+        repositories = demo_repositories(tree)
+        mirrorlist_url = started["mirrorlist"].url.rstrip("/")
+        print(await availability_table(mirrorlist_url, repositories, crawl_report), file=out)
+        print(f"ui: {started['ui'].url.rstrip('/')}/", file=out)
+        for repo, arch in repositories:
+            print(f"mirrorlist: {mirrorlist_url}/mirrorlist?repo={repo}&arch={arch}", file=out)
+            print(f"metalink: {mirrorlist_url}/metalink?repo={repo}&arch={arch}", file=out)
+        out.flush()
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                print(f"demo: {signal.Signals(signum).name}, stopping", file=log, flush=True)
+                break
+        control.stop.set()
+        with trio.move_on_after(10) as scope:
+            scope.shield = True
+            await trio.sleep(0)  # let the frontends see ``stop``
+    finally:
+        demo_runtime.close()
+
+def run(runtime: Runtime, args: argparse.Namespace) -> int:
     directory = Path(args.dir).resolve()
     try:
-        trio.run(run_demo, ctx, directory, args.listen, ctx.out, ctx.err)
+        trio.run(run_demo, runtime, directory, args.listen, runtime.out, runtime.err)
     except loopback.ServerStartError as exc:
         raise CommandError(str(exc)) from None
-    print("demo: stopped", file=ctx.err)
+    print("demo: stopped", file=runtime.err)
     return 0
