@@ -75,6 +75,12 @@ class HostDisabled(Event):
     host_id: int
     host_name: str
     reason: str
+    #: the host's site and details (what Fedora's HostCrawlerDisabledV1 message carries), when
+    #: the announcer knows them
+    site: SiteInfo | None = None
+    host: HostInfo | None = None
+    #: when the crawl that disabled it finished (epoch seconds)
+    crawled_at: float | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -223,6 +223,18 @@ def mm_frontends() -> list[Frontend]:
     """
 
 
+@hookspec
+def mm_runtime_closing(runtime: Runtime) -> None:
+    """The runtime is closing: the command ended, or the frontends stopped.
+
+    Called once, before the store is closed, for every plugin on its own (one that raises is
+    logged with its name; the others still run).  Flush queues, stop threads, close
+    connections; do not block for long.
+
+    :param runtime: the runtime being closed.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # events: announced with Runtime.announce; every implementation is called on its own (one that
 # raises is logged with its plugin's name and the others still run); results are ignored.

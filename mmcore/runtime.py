@@ -112,7 +112,9 @@ class Runtime:
         return self._store
 
     def close(self) -> None:
-        """Close the store if one was opened (the core calls this when a command ends)."""
+        """Tell the plugins (``mm_runtime_closing``: flush queues, stop threads), then close the
+        store if one was opened.  The core calls this when a command ends."""
+        self._call_each(self.plugin_manager.hook.mm_runtime_closing, {"runtime": self})
         if self._store is not None:
             store, self._store = self._store, None
             store.close()
@@ -132,7 +134,11 @@ class Runtime:
         if caller is None:
             log.error(kv(event="announce_failed", reason="no such hook", hook=event.hook))
             return
-        arguments = {"event": event, "runtime": self}
+        self._call_each(caller, {"event": event, "runtime": self})
+
+    @staticmethod
+    def _call_each(caller: Any, arguments: dict[str, Any]) -> None:
+        """Call every implementation of ``caller`` on its own; log, never raise, failures."""
         # pluggy calls the last registered implementation first; so do we
         for impl in reversed(caller.get_hookimpls()):
             if getattr(impl, "hookwrapper", False) or getattr(impl, "wrapper", False):
@@ -141,7 +147,7 @@ class Runtime:
                 impl.function(*(arguments[name] for name in impl.argnames))
             except Exception as exc:
                 log.error(
-                    kv(event="event_handler_failed", hook=event.hook, plugin=impl.plugin_name,
+                    kv(event="event_handler_failed", hook=caller.name, plugin=impl.plugin_name,
                        error=repr(exc)),
                     exc_info=True,
                 )

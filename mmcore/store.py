@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 # the use-case parts are defined beside the engines that use them
 from mmcore.cache import CacheSource
 from mmcore.crawl.store import CrawlStore
+from mmcore.ops.store import OpsStore
 from mmcore.scan.store import ScanStore
 
 if TYPE_CHECKING:
@@ -117,7 +118,8 @@ class BulkStore(Protocol):
 
 @runtime_checkable
 class Store(
-    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, Protocol
+    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
+    Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
-    and the scanner's, crawler's and cache writer's operations."""
+    and the scanner's, crawler's, cache writer's and operations commands' operations."""

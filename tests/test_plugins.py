@@ -12,10 +12,12 @@ SHIPPED_PLUGINS = {
     "ftp": "mirrormanager-ftp",
     "quart_ui": "mirrormanager-quart-ui",
     "mirrorlist": "mirrormanager-mirrorlist",
+    "ops": "mirrormanager-ops",
+    "amqp": "mirrormanager-amqp",
 }
 
 
-def test_plugins_lists_the_six_shipped_plugins_with_their_hooks(tmp_path):
+def test_plugins_lists_the_shipped_plugins_with_their_hooks(tmp_path):
     result = run_cli("plugins", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     plugins = parse_plugins_output(result.stdout)
@@ -29,6 +31,8 @@ def test_plugins_lists_the_six_shipped_plugins_with_their_hooks(tmp_path):
     assert {"mm_crawl_protocols", "mm_scanner_sources"} <= set(plugins["rsync"][1])
     assert "mm_cache_writers" in plugins["mirrorlist"][1]
     assert "mm_frontends" in plugins["quart_ui"][1]
+    assert "mm_cli_commands" in plugins["ops"][1]
+    assert {"mm_event_host_disabled", "mm_event_host_added"} <= set(plugins["amqp"][1])
     # built-in behaviour comes through the same hooks, from the core distribution
     assert plugins["core_commands"][0] == "mirrormanager 0.1.0"
 

@@ -73,3 +73,23 @@ def _config(url: str) -> Config:
     from mmcore.config import DatabaseConfig
 
     return Config(database=DatabaseConfig(url=url))
+
+
+def test_closing_tells_every_plugin_even_when_one_raises(caplog):
+    closed: list[Runtime] = []
+
+    class Flusher:
+        @hookimpl
+        def mm_runtime_closing(self, runtime):
+            closed.append(runtime)
+
+    class Broken:
+        @hookimpl
+        def mm_runtime_closing(self):
+            raise RuntimeError("cannot flush")
+
+    runtime = runtime_with(Flusher(), Broken())
+    with caplog.at_level(logging.ERROR, logger="mmcore.runtime"):
+        runtime.close()
+    assert closed == [runtime]
+    assert "hook=mm_runtime_closing" in caplog.text and "cannot flush" in caplog.text

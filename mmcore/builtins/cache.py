@@ -10,6 +10,7 @@ from pathlib import Path
 from mmcore.cache import CacheWriteError, CacheWriter
 from mmcore.commands import CommandError, UsageError
 from mmcore.events import CacheWritten
+from mmcore.joblock import run_locked
 from mmcore.logs import kv
 from mmcore.runtime import Runtime
 
@@ -35,6 +36,11 @@ def select_writers(installed: list[CacheWriter], names: list[str]) -> list[Cache
 
 
 def run(runtime: Runtime, args: argparse.Namespace) -> int:
+    """One cache write at a time (the ``cache-write`` job lock)."""
+    return run_locked(runtime, "cache-write", lambda: _write(runtime, args))
+
+
+def _write(runtime: Runtime, args: argparse.Namespace) -> int:
     import trio
 
     writers = select_writers(runtime.collect("mm_cache_writers"), args.format)

@@ -17,6 +17,7 @@ from mmcore.crawl.display import LiveDisplay
 from mmcore.crawl.protocol import CrawlProtocol
 from mmcore.crawl.slices import Fraction, HostRange
 from mmcore.crawl.store import CrawlStatus
+from mmcore.joblock import run_locked
 from mmcore.runtime import Runtime
 
 
@@ -104,6 +105,14 @@ def _print_summary(out: TextIO, summary, dry_run: bool, processes: int = 1) -> N
 
 
 def run_crawl(runtime: Runtime, args: argparse.Namespace) -> int:
+    """One crawl at a time (the ``crawl`` job lock); a dry run writes nothing and a
+    ``--processes`` child runs under its parent's lock, so neither takes it."""
+    if args.dry_run or args.progress_fd is not None:
+        return _crawl(runtime, args)
+    return run_locked(runtime, "crawl", lambda: _crawl(runtime, args))
+
+
+def _crawl(runtime: Runtime, args: argparse.Namespace) -> int:
     from mmcore.crawl.engine import ContinentFilter, CrawlOptions, crawl
     from mmcore.crawl.store import CrawlSelection
 
@@ -214,6 +223,13 @@ def _run_processes(runtime: Runtime, args: argparse.Namespace, processes: int,
 
 
 def run_propagation(runtime: Runtime, args: argparse.Namespace) -> int:
+    """One propagation run at a time (the ``crawl-propagation`` job lock)."""
+    if args.dry_run:
+        return _propagation(runtime, args)
+    return run_locked(runtime, "crawl-propagation", lambda: _propagation(runtime, args))
+
+
+def _propagation(runtime: Runtime, args: argparse.Namespace) -> int:
     from mmcore.crawl.propagation import measure_propagation
 
     config = runtime.section("crawler", CrawlerConfig)

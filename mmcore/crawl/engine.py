@@ -469,6 +469,9 @@ class Crawler:
                 host_id=result.host_id,
                 host_name=result.host_name,
                 reason=result.outcome.disable_reason or result.reason,
+                site=result.outcome.site,
+                host=result.outcome.host,
+                crawled_at=time.time(),
             ))
 
 

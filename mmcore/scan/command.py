@@ -7,12 +7,18 @@ import argparse
 import trio
 
 from mmcore.commands import CommandError, UsageError
+from mmcore.joblock import run_locked
 from mmcore.runtime import Runtime
 from mmcore.scan.config import UmdlConfig
 from mmcore.scan.run import SelectionError, collect_rules, collect_sources, run_umdl
 
 
 def run(runtime: Runtime, args: argparse.Namespace) -> int:
+    """One scan at a time: a second ``umdl`` exits at once (the ``umdl`` job lock)."""
+    return run_locked(runtime, "umdl", lambda: _scan(runtime, args))
+
+
+def _scan(runtime: Runtime, args: argparse.Namespace) -> int:
     config = runtime.section("umdl", UmdlConfig)
     if not config.master:
         raise UsageError("no [[umdl.master]] configured: nothing to scan")

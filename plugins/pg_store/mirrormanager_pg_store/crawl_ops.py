@@ -27,6 +27,7 @@ from mmcore.crawl.store import (
     PropagationMirror,
     PropagationRepository,
 )
+from mmcore.events import HostInfo, SiteInfo
 from mmcore.model import decode_file_list
 
 from . import schema as t
@@ -49,6 +50,24 @@ def _translated(doing: str) -> Callable[[F], F]:
         return call  # type: ignore[return-value]
 
     return wrap
+
+
+def _host_details(conn: sa.Connection, host_id: int) -> tuple[SiteInfo | None, HostInfo]:
+    """The site and host as events describe them (Fedora's message bodies)."""
+    h, s, a = t.host, t.site, t.site_admin
+    row = conn.execute(
+        sa.select(h.c.name, h.c.country, h.c.bandwidth_int, h.c.asn, h.c.site_id, s.c.name,
+                  s.c.org_url)
+        .select_from(h.outerjoin(s, h.c.site_id == s.c.id)).where(h.c.id == host_id)
+    ).one()
+    host = HostInfo(id=host_id, name=row[0], country=row[1], bandwidth=row[2], asn=row[3])
+    if row[4] is None:
+        return None, host
+    admins = conn.execute(
+        sa.select(a.c.username).where(a.c.site_id == row[4], a.c.username.is_not(None))
+        .order_by(a.c.id)
+    ).scalars()
+    return SiteInfo(id=row[4], name=row[5], org_url=row[6], admins=tuple(admins)), host
 
 
 def _chunks(values: Sequence[Any], size: int = RECORD_BATCH) -> Iterable[Sequence[Any]]:
@@ -246,8 +265,10 @@ class CrawlOpsMixin:
                     )
                     values.update(user_active=False, disable_reason=reason)
             conn.execute(sa.update(h).where(h.c.id == record.host_id).values(**values))
+            site, host = _host_details(conn, record.host_id) if disabled else (None, None)
         return HostRecordOutcome(
-            crawl_failures=failures, disabled=disabled, disable_reason=reason, **counts
+            crawl_failures=failures, disabled=disabled, disable_reason=reason, site=site,
+            host=host, **counts
         )
 
     # -- propagation ---------------------------------------------------------------------------

@@ -1,13 +1,16 @@
-"""Hook implementation: the storage backend for ``sqlite:`` and ``postgresql`` URLs.
+"""Hook implementations: the storage backend for ``sqlite:`` and ``postgresql`` URLs, and
+``db adopt`` (taking over a MirrorManager2 database).
 
 Light on purpose: SQLAlchemy is imported only when a store is opened.
 """
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
 from mmcore import hookimpl
+from mmcore.commands import CliCommand
 
 if TYPE_CHECKING:
     from .store import SqlStore
@@ -24,3 +27,22 @@ def mm_open_store(url: str, create: bool) -> SqlStore | None:
     from .store import SqlStore
 
     return SqlStore(url, create=create)
+
+
+def _configure_adopt(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="the MirrorManager2 database (PostgreSQL "
+                                                   "or SQLite URL), adopted in place")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check and convert, report, then roll everything back")
+    parser.add_argument("--clear-unreadable", action="store_true",
+                        help="clear directory file lists that are not plain data (the next "
+                             "`umdl --full` reads them again) instead of refusing")
+
+
+@hookimpl
+def mm_cli_commands() -> list[CliCommand]:
+    return [CliCommand(
+        ("db", "adopt"),
+        "take over a MirrorManager2 database in place: check, convert, stamp our schema",
+        "mirrormanager_pg_store.adopt_command:run", _configure_adopt,
+    )]

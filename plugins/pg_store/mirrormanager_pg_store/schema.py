@@ -536,6 +536,34 @@ propagation_stat = sa.Table(
     sa.Index("ix_propagation_stat_repository_id", "repository_id"),
 )
 
+# the ledger of ``stats import`` (ours, not MirrorManager2's): one row per imported log
+# content, with that log's own counts, so importing the same log twice counts it once and two
+# logs of one day add up; ``access_stat`` is rebuilt from these for the days a log touched
+access_stat_import = sa.Table(
+    "access_stat_import",
+    metadata,
+    _id(),
+    # sha256 of the decompressed log
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp()),
+    _int("lines", 0, big=True),
+    _int("garbage", 0, big=True),
+)
+
+access_stat_import_count = sa.Table(
+    "access_stat_import_count",
+    metadata,
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("access_stat_import.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("access_stat_category.id"),
+              primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True, index=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+)
+
 #: every table, in an order where referenced tables come first
 ALL_TABLES: tuple[str, ...] = tuple(t.name for t in metadata.sorted_tables)
 

@@ -36,7 +36,9 @@ from mmcore.store import (
 from . import bulk, deployment_sql, migrate, schema
 from .cache_ops import CacheOpsMixin
 from .crawl_ops import CrawlOpsMixin
+from .ops_ops import OpsOpsMixin
 from .scan_ops import ScanOpsMixin
+from .stats_ops import StatsOpsMixin
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
     return engine, pool_size
 
 
-class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin):
+class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
     def __init__(
