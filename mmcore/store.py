@@ -20,8 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 # the use-case parts are defined beside the engines that use them
+from mmcore.accounts.store import AccountStore
 from mmcore.cache import CacheSource
 from mmcore.crawl.store import CrawlStore
+from mmcore.manage.public import PublicStore
+from mmcore.manage.store import ManageStore
 from mmcore.ops.store import OpsStore
 from mmcore.scan.store import ScanStore
 
@@ -119,7 +122,8 @@ class BulkStore(Protocol):
 @runtime_checkable
 class Store(
     StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
-    Protocol
+    ManageStore, PublicStore, AccountStore, Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
-    and the scanner's, crawler's, cache writer's and operations commands' operations."""
+    the scanner's, crawler's, cache writer's and operations commands' operations, and the
+    management, public-page and account operations of the web UI and API."""

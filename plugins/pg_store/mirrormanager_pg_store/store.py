@@ -34,9 +34,13 @@ from mmcore.store import (
 )
 
 from . import bulk, deployment_sql, migrate, schema
+from .accounts_ops import AccountOpsMixin
 from .cache_ops import CacheOpsMixin
 from .crawl_ops import CrawlOpsMixin
+from .manage_ops import ManageOpsMixin
+from .manage_reads import ManageReadsMixin
 from .ops_ops import OpsOpsMixin
+from .public_ops import PublicOpsMixin
 from .scan_ops import ScanOpsMixin
 from .stats_ops import StatsOpsMixin
 
@@ -101,7 +105,8 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
     return engine, pool_size
 
 
-class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin):
+class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin,
+               ManageOpsMixin, ManageReadsMixin, PublicOpsMixin, AccountOpsMixin):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
     def __init__(
