@@ -48,7 +48,7 @@ def open_store(url: str):
 def child(mode: str, url: str, out: str) -> None:
     from mirrormanager_mirrorlist.writer import ProtobufCacheWriter
 
-    from mmcore.dataset import EPOCH
+    from mirrormanager_devtools.dataset.reference import EPOCH
 
     store = open_store(url)
     try:
@@ -93,7 +93,8 @@ def measure(mode: str, url: str, out: Path) -> dict:
 
 
 def ensure_dataset(url: str, scale_name: str, seed: int) -> None:
-    from mmcore.dataset import SCALES, load_dataset
+    from mirrormanager_devtools.dataset.load import load_dataset
+    from mirrormanager_devtools.dataset.scales import SCALES
 
     store = open_store(url)
     try:

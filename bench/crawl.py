@@ -19,7 +19,7 @@ crawler.
     round trip is the crawler's CPU per request x concurrency: above it, the crawler keeps up
     with C mirrors waiting for their answers.
 
-The mirrors are virtual: ``--servers`` processes of :mod:`mmcore.crawl.mirrorserver` each serve
+The mirrors are virtual: ``--servers`` processes of :mod:`mirrormanager_devtools.mirrorserver` each serve
 a share of them from two trees on disk (one up to date, one stale: one directory of every tenth
 mirror lacks its file).  The database (a temporary SQLite file by default) is filled with
 ``bulk_load``: one category, the directories with their file lists and repomd.xml checksum, and
@@ -115,7 +115,7 @@ def start_servers(sites_by_server: list[dict], work: Path, latency_ms: float) ->
         spec = work / f"mirrors{index}.json"
         spec.write_text(json.dumps(sites))
         process = subprocess.Popen(
-            [sys.executable, "-m", "mmcore.crawl.mirrorserver", "--mirrors", str(spec),
+            [sys.executable, "-m", "mirrormanager_devtools.mirrorserver", "--mirrors", str(spec),
              "--latency-ms", str(latency_ms)],
             stdout=subprocess.PIPE, text=True, cwd=ROOT,
         )

@@ -44,7 +44,9 @@ def child(kind: str, target: str, scale_name: str, seed: int) -> dict[str, objec
     """One measured run; returns figures as a dict (printed as JSON by the child)."""
     import itertools
 
-    from mmcore.dataset import SCALES, Dataset, load_dataset
+    from mirrormanager_devtools.dataset.load import load_dataset
+    from mirrormanager_devtools.dataset.scales import SCALES
+    from mirrormanager_devtools.dataset.tables import Dataset
 
     scale = SCALES[scale_name]
     started = time.monotonic()

@@ -40,6 +40,7 @@ import netaddr
 import psutil
 from mmdb_writer import MMDBWriter
 
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist import varint
 from mirrormanager_mirrorlist.app import ListService
@@ -263,12 +264,6 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
         took = time.perf_counter() - started
         print(f"in-process /{endpoint}: {took / count * 1e6:.1f} µs an answer "
               f"({count} spread requests, mean body {sizes / count / 1024:.1f} KB)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 120) -> None:

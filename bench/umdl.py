@@ -41,7 +41,7 @@ ROOT = HERE.parent
 
 
 def tree_spec(scale: float) -> Any:
-    from mmcore.mastertree import TreeSpec
+    from mirrormanager_devtools.mastertree import TreeSpec
 
     releases = max(1, round(95 * scale))
     return TreeSpec(
@@ -56,7 +56,7 @@ def tree_spec(scale: float) -> Any:
 
 
 def ensure_tree(scale: float) -> Path:
-    from mmcore.mastertree import generate_master_tree, write_fullfiletimelist
+    from mirrormanager_devtools.mastertree import generate_master_tree, write_fullfiletimelist
 
     root = HERE / "out" / f"umdl-tree-{scale:g}"
     marker = root / ".complete"

@@ -12,7 +12,13 @@ Left out on purpose:
   ``file_detail_file_group``); the storage backend still creates them so an existing database can
   be adopted in place;
 * the pickle columns (``host.config``, ``host.last_crawls``, ``host_stats.data``): their content
-  would have to be unpickled to be useful, and unpickling database content is never safe.
+  would have to be unpickled to be useful, and unpickling database content is never safe;
+* the tables no code handles as whole rows: the big ones the engines read and write through
+  their use-case interfaces (``directory``, ``category_directory``, ``file_detail``,
+  ``host_category_dir``, ``directory_exclusive_host``), the statistics (``propagation_stat``,
+  ``access_stat``, ``access_stat_category``) and the group tables (``mm_group``,
+  ``mm_user_group``, ``mm_user_visit``).  A class is added here when something reads its table
+  as rows.
 
 ``directory.files`` is stored as JSON (see the storage backend); here it is a tuple of
 :class:`FileEntry` sorted by name.
@@ -31,23 +37,15 @@ from typing import ClassVar
 import attrs
 
 __all__ = [
-    "AccessStat",
-    "AccessStatCategory",
     "Arch",
     "Category",
-    "CategoryDirectory",
     "Country",
     "CountryContinentRedirect",
-    "Directory",
-    "DirectoryExclusiveHost",
     "EmbargoedCountry",
-    "FileDetail",
     "FileEntry",
-    "Group",
     "Host",
     "HostAclIp",
     "HostCategory",
-    "HostCategoryDir",
     "HostCategoryUrl",
     "HostCountry",
     "HostCountryAllowed",
@@ -57,14 +55,11 @@ __all__ = [
     "Location",
     "NetblockCountry",
     "Product",
-    "PropagationStat",
     "Repository",
     "RepositoryRedirect",
     "Site",
     "SiteAdmin",
     "User",
-    "UserGroup",
-    "UserVisit",
     "Version",
 ]
 
@@ -344,30 +339,6 @@ def decode_file_list(raw: bytes | memoryview | None, directory_name: str = "?") 
 
 
 @attrs.frozen(kw_only=True)
-class Directory:
-    """A directory of the master tree, named by its path from the master root (no leading
-    slash).  ``files`` holds the (possibly shortened) listing the scanner recorded."""
-
-    __table__: ClassVar[str] = "directory"
-
-    id: int | None = None
-    name: str
-    files: tuple[FileEntry, ...] = ()
-    readable: bool = True
-    ctime: int | None = 0
-
-
-@attrs.frozen(kw_only=True)
-class CategoryDirectory:
-    """Membership of a directory in a category (composite primary key, no id)."""
-
-    __table__: ClassVar[str] = "category_directory"
-
-    category_id: int
-    directory_id: int
-
-
-@attrs.frozen(kw_only=True)
 class Repository:
     """A yum (or ostree) repository: the ``prefix`` and arch clients ask for with
     ``repo=...&arch=...``, mapped to the directory that holds it."""
@@ -382,35 +353,6 @@ class Repository:
     arch_id: int | None = None
     directory_id: int | None = None
     disabled: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class FileDetail:
-    """Size, timestamp and checksums of one version of a file; several rows per file are its
-    history, which lets slightly outdated mirrors stay usable in metalinks."""
-
-    __table__: ClassVar[str] = "file_detail"
-
-    id: int | None = None
-    filename: str
-    timestamp: int | None = None
-    size: int | None = None
-    sha1: str | None = None
-    md5: str | None = None
-    sha256: str | None = None
-    sha512: str | None = None
-    directory_id: int
-
-
-@attrs.frozen(kw_only=True)
-class DirectoryExclusiveHost:
-    """Restricts a directory to the listed hosts (legacy, still in the schema)."""
-
-    __table__: ClassVar[str] = "directory_exclusive_host"
-
-    id: int | None = None
-    directory_id: int
-    host_id: int
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,20 +370,6 @@ class HostCategory:
     host_id: int | None = None
     category_id: int | None = None
     always_up2date: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class HostCategoryDir:
-    """"Host X carries directory D and it is (not) up to date".  ``path`` is relative to the
-    category's top directory ("" for the top directory itself)."""
-
-    __table__: ClassVar[str] = "host_category_dir"
-
-    id: int | None = None
-    host_category_id: int
-    path: str | None = None
-    up2date: bool = True
-    directory_id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -524,82 +452,3 @@ class User:
     token: str | None = None
     created: datetime.datetime | None = None
     updated_on: datetime.datetime | None = None
-
-
-@attrs.frozen(kw_only=True)
-class Group:
-    """A local group (``sysadmin-main`` style names grant admin rights)."""
-
-    __table__: ClassVar[str] = "mm_group"
-
-    id: int | None = None
-    group_name: str
-    display_name: str | None = None
-    created: datetime.datetime | None = None
-
-
-@attrs.frozen(kw_only=True)
-class UserGroup:
-    """Membership of a local user in a local group."""
-
-    __table__: ClassVar[str] = "mm_user_group"
-
-    user_id: int
-    group_id: int
-
-
-@attrs.frozen(kw_only=True)
-class UserVisit:
-    """A login session of a local user, keyed by the session cookie value."""
-
-    __table__: ClassVar[str] = "mm_user_visit"
-
-    id: int | None = None
-    user_id: int
-    visit_key: str
-    user_ip: str
-    created: datetime.datetime | None = None
-    expiry: datetime.datetime | None = None
-
-
-# --------------------------------------------------------------------------------------------
-# statistics
-# --------------------------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class AccessStatCategory:
-    """A kind of access statistic ("countries", "archs", "repositories")."""
-
-    __table__: ClassVar[str] = "access_stat_category"
-
-    id: int | None = None
-    name: str
-
-
-@attrs.frozen(kw_only=True)
-class AccessStat:
-    """Requests for one key of one statistic category on one day (composite primary key)."""
-
-    __table__: ClassVar[str] = "access_stat"
-
-    category_id: int
-    date: datetime.date
-    name: str
-    percent: float | None = None
-    requests: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class PropagationStat:
-    """How many mirrors had a repository's newest repomd.xml at one moment, by age bucket."""
-
-    __table__: ClassVar[str] = "propagation_stat"
-
-    repository_id: int | None
-    datetime: datetime.datetime
-    same_day: int = 0
-    one_day: int = 0
-    two_day: int = 0
-    older: int = 0
-    no_info: int = 0

@@ -66,14 +66,6 @@ def _configure_serve(frontend: Frontend, parser: argparse.ArgumentParser) -> Non
     parser.set_defaults(_frontend=frontend.name)
 
 
-def configure_dataset(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", choices=("fedora", "small"), required=True,
-                        help="small (~1/100 of Fedora, for tests) or fedora (~5M host "
-                             "category directories)")
-    parser.add_argument("--seed", type=int, default=1,
-                        help="random seed; the same seed gives the same database (default 1)")
-
-
 @hookimpl
 def mm_cli_commands(plugin_manager: PluginManager) -> list[CliCommand]:
     frontends = [f for batch in plugin_manager.hook.mm_frontends() for f in batch or ()]
@@ -101,6 +93,4 @@ def mm_cli_commands(plugin_manager: PluginManager) -> list[CliCommand]:
                    "or --format NAME) atomically", "mmcore.builtins.cache:run",
                    configure_cache_write),
         *serve_commands(frontends),
-        CliCommand(("dataset",), "fill an empty database with a synthetic deployment (for "
-                   "tests and benchmarks)", "mmcore.dataset:run", configure_dataset),
     ]

@@ -38,6 +38,7 @@ import trio
 
 from mmcore.crawl.engine import CrawlMonitor, CrawlSummary, HostResult
 from mmcore.crawl.store import CrawlStatus, HostRecordOutcome, HostTarget
+from mmcore.errors import single_errors
 from mmcore.logs import kv
 
 log = logging.getLogger("mmcore.crawl.processes")
@@ -120,18 +121,6 @@ async def _wait_for_eof(fd: int) -> None:
             pass
     finally:
         await stream.aclose()
-
-
-@contextlib.contextmanager
-def single_errors() -> Iterator[None]:
-    """Re-raise a nursery's group of one exception as that exception, so the command's usual
-    handling applies (KeyboardInterrupt: status 130; CommandError, StoreError: status 1)."""
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from None
-        raise
 
 
 async def run_as_child(crawl: Callable[[], Awaitable[CrawlSummary]]) -> CrawlSummary:

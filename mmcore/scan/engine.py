@@ -27,6 +27,7 @@ import attrs
 import trio
 
 from mmcore.db import run_db
+from mmcore.errors import first_of
 from mmcore.logs import kv
 from mmcore.store import StoreError
 from mmcore.scan.metadata import (
@@ -316,13 +317,6 @@ async def plan_batch(
     return ScanBatch(tuple(directories), tuple(details), tuple(repositories))
 
 
-def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    first: BaseException = group
-    while isinstance(first, BaseExceptionGroup):
-        first = first.exceptions[0]
-    return first
-
-
 def _channel_batches(receive: trio.MemoryReceiveChannel[Any]) -> Iterator[ScanBatch]:
     """The store's side of the channel (runs in the store's worker thread)."""
     while True:
@@ -391,10 +385,9 @@ async def scan_category(
             nursery.start_soon(produce)
     except BaseExceptionGroup as group:
         # the first cause, not its echo on the other side of the channel
-        for kind in (SourceError, StoreError):
-            matched, _rest = group.split(kind)
-            if matched is not None:
-                raise _first_leaf(matched) from None
+        cause = first_of(group, SourceError) or first_of(group, StoreError)
+        if cause is not None:
+            raise cause from None
         raise
     planner.stats.write = result[0]
     planner.stats.seconds = time.monotonic() - started

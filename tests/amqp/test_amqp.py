@@ -22,6 +22,7 @@ from mirrormanager_amqp import publisher as publisher_module
 from mirrormanager_amqp.config import AmqpConfig
 from mirrormanager_amqp.messages import messages_for
 from mirrormanager_amqp.publisher import Publisher, publisher_for
+from mirrormanager_devtools.loopback import free_port
 from mmcore.config import Config
 from mmcore.events import (
     HostAdded,
@@ -160,9 +161,7 @@ def test_no_url_publishes_nothing(broker: str) -> None:
 
 def test_publishing_never_blocks_and_counts_drops(caplog: pytest.LogCaptureFixture) -> None:
     # nothing listens on this port: the messages wait, then the queue is full
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = AmqpConfig(url=f"amqp://guest:guest@127.0.0.1:{port}/%2F", queue_size=3,
                         max_backoff=0.2, flush_timeout=0.2, timeout=1.0)
     publisher = Publisher(config)

@@ -6,10 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +17,10 @@ import trio
 
 from crawl_servers import read_port, stop_process
 from crawl_trees import build_master, build_mirror, expectations
+from mirrormanager_devtools.mirrorserver import Behaviour, MirrorServer, MirrorSite
+from mirrormanager_devtools.rsyncd import rsync_daemon
 from mmcore.crawl.config import CrawlerConfig
-from mmcore.crawl.mirrorserver import Behaviour, MirrorServer, MirrorSite
 from mmcore.crawl.protocol import DirectoryExpectation
-from mmcore.demo.loopback import free_port, write_rsyncd_config
 
 HERE = Path(__file__).parent
 MIRROR_KINDS = ("full", "stale", "stale_same_size", "missing_repo")
@@ -134,26 +132,9 @@ def rsync_mirrors(trees: Trees, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """``rsync --daemon`` with one module per mirror copy (module ``full`` = ``.../full/fedora``)."""
     if shutil.which("rsync") is None and not os.environ.get("CI"):
         pytest.skip("rsync is not installed (Debian package rsync; scripts/install installs it)")
-    port = free_port()
     modules = {kind: root.parent for kind, root in trees.mirrors.items()}
-    config = write_rsyncd_config(modules, tmp_path_factory.mktemp("rsyncd"), "127.0.0.1", port)
-    process = subprocess.Popen(
-        ["rsync", "--daemon", "--no-detach", f"--config={config}"], text=True
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                stop_process(process)
-                raise RuntimeError("rsync daemon did not start") from None
-            time.sleep(0.05)
-    try:
-        yield RsyncMirrors(port)
-    finally:
-        stop_process(process)
+    with rsync_daemon(modules, tmp_path_factory.mktemp("rsyncd")) as daemon:
+        yield RsyncMirrors(daemon.port)
 
 
 @pytest.fixture(scope="session")

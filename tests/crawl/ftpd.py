@@ -12,7 +12,7 @@ import time
 
 from pyftpdlib.handlers import FTPHandler
 
-from mmcore.demo.ftpd import serve
+from mirrormanager_devtools.ftpd import serve
 
 
 class Handler(FTPHandler):

@@ -3,13 +3,13 @@ for every protocol, results read back from the database."""
 
 from __future__ import annotations
 
-import socket
 from functools import partial
 
 import pytest
 import sqlalchemy as sa
 import trio
 from crawl_servers import stalling_proxy
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_pg_store.store import SqlStore
 from crawl_db import MirrorSpec, hcd_state, host_row, populate
 from crawl_trees import expected_hcds
@@ -61,18 +61,12 @@ def recording_runtime(recorder: Recorder, store) -> Runtime:
     return Runtime(Config(), pm, store=store)
 
 
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 async def test_crawl_every_protocol_against_real_servers(
     nursery, crawl_store, trees, http_mirrors, ftp_mirrors, rsync_mirrors, tmp_path
 ):
     rsync_hang_port = await nursery.start(partial(stalling_proxy, rsync_mirrors.port, 300))
-    dead = refused_port()
+    dead = free_port()
     kinds = ("full", "stale", "missing_repo")
     mirrors = []
     for kind in kinds:
@@ -138,7 +132,7 @@ async def test_crawl_every_protocol_against_real_servers(
 
 
 async def test_auto_disable_after_configured_failures_and_reenable(crawl_store, trees, http_mirrors, tmp_path):
-    dead = refused_port()
+    dead = free_port()
     ids = populate(crawl_store, trees.master_top, trees.directories, [
         MirrorSpec("broken", (f"http://127.0.0.1:{dead}/fedora/linux",)),
         MirrorSpec("fine", (http_mirrors.url("full"),)),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 import trio
 from crawl_trees import expected_verdicts
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_ftp.protocol import FtpProtocol, parse_list_line, parse_mlsd_line
 
 from mmcore.crawl.config import CrawlerConfig
@@ -60,9 +59,7 @@ async def test_host_deadline_cancels_a_blocked_thread(ftp_mirrors, trees, host_l
 
 
 async def test_connection_refused(trees, limits, host_log):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     result = await check(limits, f"ftp://127.0.0.1:{port}/fedora/linux", trees, host_log)
     assert result.failure is not None and "connection refused" in result.failure
 

@@ -8,6 +8,7 @@ import ssl
 import pytest
 import trio
 from crawl_trees import expected_verdicts
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_http.protocol import HttpProtocol
 
 from mmcore.crawl.config import CrawlerConfig
@@ -108,9 +109,7 @@ async def test_server_errors_make_directories_unknown(http_mirrors, trees, limit
 
 
 async def test_connection_refused(trees, limits, host_log):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     result = await check(limits, f"http://127.0.0.1:{port}/fedora/linux", trees, host_log)
     assert result.failure is not None and "connection failed" in result.failure
 

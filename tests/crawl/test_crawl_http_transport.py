@@ -16,8 +16,8 @@ from crawl_servers import read_port, stop_process
 from crawl_trees import UPDATES, expected_verdicts
 from mirrormanager_http.protocol import HttpProtocol, describe_error
 
+from mirrormanager_devtools.mirrorserver import MirrorServer, MirrorSite, load_sites
 from mmcore.crawl.config import CrawlerConfig
-from mmcore.crawl.mirrorserver import MirrorServer, MirrorSite, load_sites
 
 
 # -- a raw HTTP/1.1 server whose answers the test scripts ----------------------------------------
@@ -239,7 +239,7 @@ def test_latency_from_mirrors_json_and_command_line(tmp_path, trees):
     with pytest.raises(ValueError):
         MirrorServer(sites, latency=-1)
     bad = subprocess.run(
-        [sys.executable, "-m", "mmcore.crawl.mirrorserver", "--mirrors", str(spec),
+        [sys.executable, "-m", "mirrormanager_devtools.mirrorserver", "--mirrors", str(spec),
          "--latency-ms", "-5"],
         capture_output=True, text=True, timeout=30,
     )
@@ -251,7 +251,7 @@ async def test_latency_option_of_the_standalone_server(trees, limits, tmp_path):
     spec = tmp_path / "mirrors.json"
     spec.write_text(json.dumps({"full": {"root": str(root)}}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "mmcore.crawl.mirrorserver", "--mirrors", str(spec),
+        [sys.executable, "-m", "mirrormanager_devtools.mirrorserver", "--mirrors", str(spec),
          "--latency-ms", "150"],
         stdout=subprocess.PIPE, text=True,
     )

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import trio
 from crawl_db import MirrorSpec, hcd_state, populate
 from crawl_trees import expected_hcds
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_pg_store import schema as t
 from mirrormanager_pg_store.store import SqlStore
 
@@ -30,11 +31,7 @@ HOST_TIMEOUT = "2"
 
 def _refused_url() -> str:
     """A port nothing listens on (connection refused: the host's crawl fails)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     return f"http://127.0.0.1:{port}/none/fedora/linux"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from functools import partial
 
 import pytest
@@ -10,6 +9,7 @@ import psutil
 import trio
 from crawl_servers import stalling_proxy
 from crawl_trees import expected_verdicts
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_rsync.protocol import RsyncProtocol
 
 from mmcore.crawl.config import CrawlerConfig
@@ -41,9 +41,7 @@ async def test_unknown_module(rsync_mirrors, trees, limits, host_log):
 
 
 async def test_connection_refused(trees, limits, host_log):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     result = await check(limits, f"rsync://127.0.0.1:{port}/full/linux", trees, host_log)
     assert result.failure is not None and "rsync exit 10" in result.failure
 

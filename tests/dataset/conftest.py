@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mmcore.dataset import SCALES, LoadReport, load_dataset
+from mirrormanager_devtools.dataset.load import LoadReport, load_dataset
+from mirrormanager_devtools.dataset.scales import SCALES
 
 
 @pytest.fixture

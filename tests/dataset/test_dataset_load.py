@@ -7,12 +7,15 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from mirrormanager_devtools.dataset.command import run
+from mirrormanager_devtools.dataset.load import DatasetRefused, load_dataset
+from mirrormanager_devtools.dataset.scales import SCALES
+from mirrormanager_devtools.dataset.tables import Dataset
+from mirrormanager_devtools.plugin import configure_dataset
 from mirrormanager_pg_store import schema
 from mmcore.commands import CommandError
 from mmcore.config import Config
 from mmcore.plugins import get_plugin_manager
-from mmcore.builtins.commands import configure_dataset
-from mmcore.dataset import SCALES, Dataset, DatasetRefused, load_dataset, run
 from mmcore.runtime import Runtime
 from mmcore.store import SchemaOutOfDate
 

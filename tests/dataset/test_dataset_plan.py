@@ -9,7 +9,9 @@ from collections import Counter
 
 import pytest
 
-from mmcore.dataset import CATEGORIES, SCALES, Dataset
+from mirrormanager_devtools.dataset.reference import CATEGORIES
+from mirrormanager_devtools.dataset.scales import SCALES
+from mirrormanager_devtools.dataset.tables import Dataset
 
 
 def _digest(dataset: Dataset) -> dict[str, str]:

@@ -30,6 +30,7 @@ from listserver_data import (
 from listserver_process import server_process
 from system_tools import needs_aria2c
 
+from mirrormanager_devtools.loopback import free_port
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.builder import CacheBuilder
 from mmcore.atomic import write_atomically
@@ -323,9 +324,7 @@ async def test_workers_share_a_port_and_reload_on_sighup(tmp_path: Path) -> None
 async def static_http_mirror(root: Path) -> AsyncIterator[int]:
     """``python -m http.server`` serving ``root`` on 127.0.0.1 (a real mirror for aria2c);
     yields its port once it accepts connections."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     mirror = await trio.lowlevel.open_process(
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root),
          str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

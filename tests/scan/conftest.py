@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mmcore.deployment import ArchSpec, Deployment
-from mmcore.mastertree import MasterTree, TreeSpec, generate_master_tree
+from mirrormanager_devtools.mastertree import MasterTree, TreeSpec, generate_master_tree
 from mirrormanager_pg_store.store import SqlStore
 from scan_helpers import ARCHES, next_second
 

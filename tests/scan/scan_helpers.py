@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mmcore.mastertree import MasterTree
+from mirrormanager_devtools.mastertree import MasterTree
 from mmcore.scan.config import MasterDirectory, UmdlConfig
 from mmcore.scan.run import UmdlReport, run_umdl
 from mmcore.scan.sources import DirectorySource, FullFileTimeListSource

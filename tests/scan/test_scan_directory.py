@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from mmcore.mastertree import MasterTree
+from mirrormanager_devtools.mastertree import MasterTree
 
 from scan_helpers import dump, masters, scan
 

@@ -7,9 +7,9 @@ import logging
 from broken_notifier import NAME, BrokenNotifier, assert_logged
 from scan_helpers import dump, masters, scan
 
+from mirrormanager_devtools.mastertree import MasterTree
 from mmcore import hookimpl
 from mmcore.config import Config
-from mmcore.mastertree import MasterTree
 from mmcore.plugins import get_plugin_manager
 from mmcore.runtime import Runtime
 

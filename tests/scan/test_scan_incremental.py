@@ -10,7 +10,7 @@ import time
 import pytest
 import trio
 
-from mmcore.mastertree import (
+from mirrormanager_devtools.mastertree import (
     MasterTree,
     TreeSpec,
     generate_master_tree,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mmcore.mastertree import MasterTree
+from mirrormanager_devtools.mastertree import MasterTree
 from scan_helpers import next_second, dump, masters, scan
 
 

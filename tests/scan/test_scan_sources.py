@@ -7,9 +7,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-
-from mmcore.mastertree import MasterTree, write_fullfiletimelist
-from rsyncd import rsync_daemon
+from mirrormanager_devtools.mastertree import MasterTree, write_fullfiletimelist
+from mirrormanager_devtools.rsyncd import rsync_daemon
 from mirrormanager_pg_store.store import SqlStore
 from mirrormanager_rsync.config import RsyncSettings
 from mirrormanager_rsync.source import RsyncSource
@@ -30,7 +29,8 @@ async def test_all_sources_give_the_same_database(store_url, tree: MasterTree, t
 
     _write_lists(tree)
     results = {}
-    with rsync_daemon(tree.root, tmp_path / "rsyncd") as url:
+    with rsync_daemon({"master": tree.root}, tmp_path / "rsyncd") as daemon:
+        url = daemon.url("master")
         listing_dir = tmp_path / "listings"
         listing_dir.mkdir()
         files = {}

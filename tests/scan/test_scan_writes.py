@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from mmcore.deployment import ArchSpec, Deployment
-from mmcore.mastertree import MasterTree
+from mirrormanager_devtools.mastertree import MasterTree
 from mmcore.model import FileEntry, decode_file_list, encode_file_list
 from mmcore.scan.config import MasterDirectory, UmdlConfig
 from mmcore.scan.run import run_umdl

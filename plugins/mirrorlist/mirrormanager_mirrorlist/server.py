@@ -23,6 +23,7 @@ from pathlib import Path
 import attrs
 import cattrs
 import trio
+
 from mmcore.errors import first_of
 
 from mirrormanager_mirrorlist.app import ListService

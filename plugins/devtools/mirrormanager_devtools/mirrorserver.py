@@ -15,7 +15,7 @@ round trip later (the TCP handshake).  Default 0: answers at once.
 
 Run standalone (the benchmark does)::
 
-    python -m mmcore.crawl.mirrorserver --port 0 --mirrors mirrors.json [--latency-ms 30]
+    python -m mirrormanager_devtools.mirrorserver --port 0 --mirrors mirrors.json [--latency-ms 30]
 
 ``mirrors.json`` is ``{"name": {"root": "/path", "behaviour": "normal", "latency_ms": 30}, ...}``
 (``behaviour`` and ``latency_ms`` optional; a mirror's ``latency_ms`` overrides

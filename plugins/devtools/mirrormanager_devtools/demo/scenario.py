@@ -7,7 +7,7 @@ from pathlib import Path
 
 import attrs
 
-from mmcore.mastertree import MasterTree, TreeSpec
+from mirrormanager_devtools.mastertree import MasterTree, TreeSpec
 from mmcore.toml_writer import dumps
 
 #: one release, its updates and EPEL, for one arch: three repositories

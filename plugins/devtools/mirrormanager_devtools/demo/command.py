@@ -16,11 +16,8 @@ import attrs
 import httpx
 import trio
 
-from mmcore.commands import CommandError, UsageError
-from mmcore.frontend import ServeControl
-from mmcore.runtime import Runtime
-from mmcore.demo import loopback
-from mmcore.demo.scenario import (
+from mirrormanager_devtools import loopback
+from mirrormanager_devtools.demo.scenario import (
     MIRRORS,
     TREE,
     Ports,
@@ -28,7 +25,11 @@ from mmcore.demo.scenario import (
     deployment_toml,
     repository_paths,
 )
-from mmcore.mastertree import MasterTree, generate_master_tree, make_mirror
+from mirrormanager_devtools.mastertree import MasterTree, generate_master_tree, make_mirror
+from mirrormanager_devtools.rsyncd import rsync_daemon
+from mmcore.commands import CommandError, UsageError
+from mmcore.frontend import Frontend, ServeControl
+from mmcore.runtime import Runtime
 
 MARKER = ".mirrormanager-demo"
 STEP_TIMEOUT = 300.0
@@ -139,58 +140,68 @@ async def run_demo(
     if missing:
         raise CommandError(f"the demo needs the frontends {sorted(missing)}; install their plugins")
 
-    demo_runtime: Runtime | None = None
-    async with trio.open_nursery() as nursery:
-        http_port = await loopback.serve_http(nursery, roots)
-        async with loopback.serving_ftp(directory / "mirrors") as ftp_port, loopback.serving_rsync(
-            roots, directory / "var" / "rsyncd"
-        ) as rsync_port:
-            ports = Ports(http=http_port, ftp=ftp_port, rsync=rsync_port, down=loopback.free_port())
-            config_path = directory / "mirrormanager.toml"
-            config_path.write_text(config_toml(directory, tree, listen))
-            deployment = directory / "deployment.toml"
-            deployment.write_text(deployment_toml(tree, ports))
-            crawl_report = ""
-            for step in pipeline(config_path, deployment):
-                output = await run_step(step, log)
-                if step.argv[2] == "crawl":
-                    crawl_report = output
-                    log.write(output)
-
-            from mmcore.config import load_config
-            from mmcore.cli import collect_config_sections
-
-            config = load_config(config_path, collect_config_sections(runtime.plugin_manager))
-            demo_runtime = Runtime(config, runtime.plugin_manager, out=out, err=log)
-            control, _reloads = ServeControl.open()
-            stop = control.stop
-            started = {}
-            for name in ("mirrorlist", "ui"):
-                started[name] = await nursery.start(
-                    lambda task_status, f=frontends[name]: f.serve(
-                        demo_runtime, overrides={}, control=control, task_status=task_status
-                    )
+    # the daemon starts in a tenth of a second; it stops after the nursery's servers
+    with rsync_daemon(roots, directory / "var" / "rsyncd") as rsync:
+        async with trio.open_nursery() as nursery:
+            http_port = await loopback.serve_http(nursery, roots)
+            async with loopback.serving_ftp(directory / "mirrors") as ftp_port:
+                ports = Ports(
+                    http=http_port, ftp=ftp_port, rsync=rsync.port, down=loopback.free_port()
                 )
-            repositories = demo_repositories(tree)
-            mirrorlist_url = started["mirrorlist"].url.rstrip("/")
-            print(await availability_table(mirrorlist_url, repositories, crawl_report), file=out)
-            print(f"ui: {started['ui'].url.rstrip('/')}/", file=out)
-            for repo, arch in repositories:
-                print(f"mirrorlist: {mirrorlist_url}/mirrorlist?repo={repo}&arch={arch}", file=out)
-                print(f"metalink: {mirrorlist_url}/metalink?repo={repo}&arch={arch}", file=out)
-            out.flush()
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    print(f"demo: {signal.Signals(signum).name}, stopping", file=log, flush=True)
-                    break
-            stop.set()
-            with trio.move_on_after(10) as scope:
-                scope.shield = True
-                await trio.sleep(0)  # let the frontends see ``stop``
-            nursery.cancel_scope.cancel()
-    if demo_runtime is not None:
-        demo_runtime.close()
+                config_path = directory / "mirrormanager.toml"
+                config_path.write_text(config_toml(directory, tree, listen))
+                deployment = directory / "deployment.toml"
+                deployment.write_text(deployment_toml(tree, ports))
+                crawl_report = ""
+                for step in pipeline(config_path, deployment):
+                    output = await run_step(step, log)
+                    if step.argv[2] == "crawl":
+                        crawl_report = output
+                        log.write(output)
+                await serve_until_interrupted(
+                    nursery, runtime, config_path, frontends, tree, crawl_report, out, log
+                )
+                nursery.cancel_scope.cancel()
 
+
+async def serve_until_interrupted(
+    nursery: trio.Nursery, runtime: Runtime, config_path: Path, frontends: dict[str, Frontend],
+    tree: MasterTree, crawl_report: str, out: TextIO, log: TextIO,
+) -> None:
+    """Serve the list server and the web UI on the demo's configuration (a runtime of their
+    own), print where, and return on SIGINT or SIGTERM once they were told to stop."""
+    from mmcore.cli import collect_config_sections
+    from mmcore.config import load_config
+
+    config = load_config(config_path, collect_config_sections(runtime.plugin_manager))
+    demo_runtime = Runtime(config, runtime.plugin_manager, out=out, err=log)
+    try:
+        control, _reloads = ServeControl.open()
+        started = {}
+        for name in ("mirrorlist", "ui"):
+            started[name] = await nursery.start(
+                lambda task_status, f=frontends[name]: f.serve(
+                    demo_runtime, overrides={}, control=control, task_status=task_status
+                )
+            )
+        repositories = demo_repositories(tree)
+        mirrorlist_url = started["mirrorlist"].url.rstrip("/")
+        print(await availability_table(mirrorlist_url, repositories, crawl_report), file=out)
+        print(f"ui: {started['ui'].url.rstrip('/')}/", file=out)
+        for repo, arch in repositories:
+            print(f"mirrorlist: {mirrorlist_url}/mirrorlist?repo={repo}&arch={arch}", file=out)
+            print(f"metalink: {mirrorlist_url}/metalink?repo={repo}&arch={arch}", file=out)
+        out.flush()
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                print(f"demo: {signal.Signals(signum).name}, stopping", file=log, flush=True)
+                break
+        control.stop.set()
+        with trio.move_on_after(10) as scope:
+            scope.shield = True
+            await trio.sleep(0)  # let the frontends see ``stop``
+    finally:
+        demo_runtime.close()
 
 def run(runtime: Runtime, args: argparse.Namespace) -> int:
     directory = Path(args.dir).resolve()

@@ -1,6 +1,6 @@
 """An anonymous, read-only FTP server (pyftpdlib) on loopback; prints ``listening PORT``.
 
-Run as ``python -m mmcore.demo.ftpd ROOT [HOST]``; the demo and the tests start it as a child
+Run as ``python -m mirrormanager_devtools.ftpd ROOT [HOST]``; the demo and the tests start it as a child
 process and stop it with SIGTERM.
 """
 
