@@ -26,16 +26,11 @@ import time
 from pathlib import Path
 
 import psutil
+from mirrormanager_devtools.loopback import free_port
 
 ORDINARY = b"GET /mirrorlist?repo=fedora-41&arch=x86_64&countme=1 HTTP/1.1\r\nHost: b\r\n" \
     b"X-Forwarded-For: 192.0.2.7\r\nConnection: close\r\n\r\n"
 FLOOD = b"GET /metalink?repo=fedora-41&arch=x86_64 HTTP/1.1\r\nHost: b\r\n\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 TIMEOUT = 60.0

@@ -14,14 +14,9 @@ import pytest
 import trio
 from listserver_data import CACHE_TIME, write_inputs
 from listserver_process import command, write_config
+from mirrormanager_devtools.loopback import free_port
 
 NORMAL = "/mirrorlist?repo=fedora-40&arch=x86_64&country=us"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def accepts(port: int) -> bool:
