@@ -61,3 +61,20 @@ class CacheWritten:
     #: a number that grows with every write (e.g. the write time in nanoseconds)
     generation: int
     duration: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class HostCheckedIn:
+    """A private mirror checked in with report_mirror and its directories were recorded."""
+
+    host_id: int
+    host_name: str
+    site_name: str
+    #: names of the host's categories the report covered, in the report's order
+    categories: tuple[str, ...] = ()
+    #: host_category_dir rows the report confirmed / created / removed (MirrorManager2's counts)
+    directories_updated: int = 0
+    directories_added: int = 0
+    directories_deleted: int = 0
+    #: the host's ``user_active`` as the report set it; ``None`` when the report did not say
+    user_active: bool | None = None

@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from mmcore.commands import CliCommand
     from mmcore.config import Config
     from mmcore.crawl.protocol import CrawlProtocol
-    from mmcore.events import CacheWritten, HostCrawled, HostDisabled, MasterTreeChanged
+    from mmcore.events import (
+        CacheWritten,
+        HostCheckedIn,
+        HostCrawled,
+        HostDisabled,
+        MasterTreeChanged,
+    )
     from mmcore.frontend import Frontend
     from mmcore.scan.source import ScannerSource
     from mmcore.store import Store
@@ -198,4 +204,14 @@ def mm_event_cache_written(event: CacheWritten) -> None:
     """A cache file was written and renamed into place.
 
     Called once per written file, after the atomic rename.
+    """
+
+
+@hookspec
+def mm_event_host_checked_in(event: HostCheckedIn) -> None:
+    """A private mirror checked in (report_mirror's XML-RPC ``checkin``) and what it reported
+    was recorded.
+
+    Called by the check-in endpoint once per successful check-in, after the commit.  Must not
+    block (the web server's event loop calls it).
     """

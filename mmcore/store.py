@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 # the use-case parts are defined beside the engines that use them
 from mmcore.cache import CacheSource
+from mmcore.checkin.store import CheckinStore
 from mmcore.crawl.store import CrawlStore
 from mmcore.scan.store import ScanStore
 
@@ -108,7 +109,8 @@ class BulkStore(Protocol):
 
 @runtime_checkable
 class Store(
-    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, Protocol
+    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, CheckinStore,
+    Protocol,
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
-    and the scanner's, crawler's and cache writer's operations."""
+    and the scanner's, crawler's, cache writer's and report_mirror check-in's operations."""

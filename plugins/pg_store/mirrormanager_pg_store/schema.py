@@ -9,7 +9,8 @@ Differences from upstream, all additive:
 
 * columns with a default also get a *server* default, so rows written without an ORM (bulk
   loads, other tools) get the same values;
-* a few extra indexes on foreign keys our queries join on (named ``ix_<table>_<column>``).
+* a few extra indexes on foreign keys our queries join on (named ``ix_<table>_<column>``);
+* tables of our own, at the end of this module (``checkin_failure``).
 
 This module is the reference the migrations are checked against (see ``tests/test_store.py``);
 the migrations themselves spell out every table explicitly so later revisions can chain on them.
@@ -534,6 +535,21 @@ propagation_stat = sa.Table(
     # the names upstream's migration gave them (not what the naming convention would)
     sa.Index("ix_propagation_stat_date", "datetime"),
     sa.Index("ix_propagation_stat_repository_id", "repository_id"),
+)
+
+# --------------------------------------------------------------------------------------------
+# tables of our own (not in MirrorManager2)
+# --------------------------------------------------------------------------------------------
+
+# failed report_mirror check-ins of a site in the current window (rate limiting, shared by every
+# server process); see mmcore.checkin.service
+checkin_failure = sa.Table(
+    "checkin_failure",
+    metadata,
+    sa.Column("site_id", sa.Integer, sa.ForeignKey("site.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("since", sa.DateTime, nullable=False),
 )
 
 #: every table, in an order where referenced tables come first

@@ -28,6 +28,7 @@ from mmcore.store import ProgressCallback, SchemaOutOfDate, StoreError
 
 from . import bulk, deployment_sql, migrate, schema
 from .cache_ops import CacheOpsMixin
+from .checkin_ops import CheckinOpsMixin
 from .crawl_ops import CrawlOpsMixin
 from .scan_ops import ScanOpsMixin
 
@@ -86,7 +87,7 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
     return engine, pool_size
 
 
-class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin):
+class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, CheckinOpsMixin):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
     def __init__(self, url: str | sa.URL, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:

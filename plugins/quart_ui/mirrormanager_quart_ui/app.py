@@ -3,14 +3,18 @@ check.  Database calls run in worker threads (:func:`mmcore.db.run_db`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 from quart import jsonify, render_template
 from quart_trio import QuartTrio
 
+from mmcore.checkin.config import CheckinConfig
 from mmcore.db import run_db
 from mmcore.deployment import Deployment
 from mmcore.store import Store, StoreError
 
+from mirrormanager_quart_ui.checkin import checkin_blueprint
 from mirrormanager_quart_ui.config import UiConfig
 
 
@@ -22,8 +26,15 @@ def public_deployment(deployment: Deployment) -> dict:
     return data
 
 
-def create_app(store: Store, settings: UiConfig) -> QuartTrio:
+def create_app(
+    store: Store,
+    settings: UiConfig,
+    *,
+    checkin: CheckinConfig | None = None,
+    announce: Callable[[object], None] | None = None,
+) -> QuartTrio:
     app = QuartTrio(__name__)
+    app.register_blueprint(checkin_blueprint(store, checkin or CheckinConfig(), announce=announce))
 
     @app.get("/")
     async def overview():

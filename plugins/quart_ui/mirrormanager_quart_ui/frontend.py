@@ -11,9 +11,10 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
+from mmcore.checkin.config import CheckinConfig
 from mmcore.config import Config
 from mmcore.frontend import FrontendStarted
-from mmcore.plugins import open_store
+from mmcore.plugins import get_plugin_manager, open_store
 
 from mirrormanager_quart_ui.app import create_app
 from mirrormanager_quart_ui.config import UiConfig
@@ -44,7 +45,8 @@ class UiFrontend:
                     nursery.start_soon(_stop_on_signals, stop)
                 binds = await nursery.start(
                     lambda task_status: hypercorn_serve(
-                        create_app(store, settings),
+                        create_app(store, settings, checkin=config.section("checkin", CheckinConfig),
+                                   announce=_announcer()),
                         hyper,
                         shutdown_trigger=stop.wait,
                         task_status=task_status,
@@ -55,6 +57,12 @@ class UiFrontend:
                 nursery.cancel_scope.deadline = trio.current_time() + 5  # graceful, bounded
         finally:
             store.close()
+
+
+def _announcer():
+    """Events go to every plugin's ``mm_event_*`` hook (until the core's runtime announces)."""
+    hook = get_plugin_manager().hook
+    return lambda event: hook.mm_event_host_checked_in(event=event)
 
 
 async def _stop_on_signals(stop: trio.Event) -> None:
