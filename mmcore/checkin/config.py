@@ -14,9 +14,11 @@ def _int_range(low: int, high: int) -> object:
 
 @attrs.frozen
 class CheckinConfig:
-    """``[checkin]``: every key optional."""
+    """``[checkin]``: limits of report_mirror check-ins (``POST /xmlrpc`` of the web UI); every
+    key optional."""
 
-    #: largest XML-RPC request body accepted, bytes (a 5,000-directory report is about 20 kB)
+    #: largest XML-RPC request body accepted, bytes (the web application's own request limit,
+    #: 16 MiB, applies too)
     max_request_bytes: int = attrs.field(default=16 * MIB, validator=_int_range(1024, 1024 * MIB))
     #: largest decompressed report, bytes; decompression stops there (a bzip2 bomb fails fast)
     max_payload_bytes: int = attrs.field(default=32 * MIB, validator=_int_range(1024, 1024 * MIB))

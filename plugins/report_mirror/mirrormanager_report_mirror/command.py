@@ -2,8 +2,8 @@
 
     mirrormanager report-mirror [-c FILE] [--exclude-from FILE] [-o FILE] [-n] [-i FILE] [-d]
 
-Prints the server's answer.  Exit status 0 when the server answered ``checked in
-successful``, 1 when it answered an error (MirrorManager2's client exited 0 then, hiding
+Prints the server's answer (to stderr when it is an error).  Exit status 0 when the server
+answered ``checked in successful``, 1 when it answered an error (MirrorManager2's client exited 0 then, hiding
 failures from cron) or could not be reached, or the configuration is unusable.
 """
 
@@ -33,6 +33,7 @@ ERROR_SUFFIX = "error checking in"
 
 class _Output(Protocol):
     out: TextIO
+    err: TextIO
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -79,8 +80,11 @@ def run(ctx: _Output, args: argparse.Namespace) -> int:
                              timeout=args.timeout)
     except SendError as exc:
         raise CommandError(str(exc)) from None
+    if answer.endswith(ERROR_SUFFIX):
+        print(answer, file=ctx.err)  # so that cron mails it even with stdout discarded
+        return 1
     print(answer, file=ctx.out)
-    return 1 if answer.endswith(ERROR_SUFFIX) else 0
+    return 0
 
 
 def _load_input(path: str) -> dict[str, Any]:
