@@ -175,7 +175,7 @@ def crawl_phase(args, work: Path, layout, latency_ms: float, crawlers: int | Non
     from mirrormanager_pg_store.store import SqlStore as Store
 
     from mmcore.crawl.engine import CrawlOptions, crawl
-    from mmcore.crawl.protocol import CrawlLimits
+    from mmcore.crawl.config import CrawlerConfig
     from mmcore.crawl.store import CrawlStatus
 
     def name_of(host: int) -> str:
@@ -199,7 +199,7 @@ def crawl_phase(args, work: Path, layout, latency_ms: float, crawlers: int | Non
         store.upgrade()
         fill_database(store, layout, args.mirrors, lambda h: ports[server_of(h)], name_of)
 
-        limits = CrawlLimits(connect_timeout=10, operation_timeout=60, concurrency=args.concurrency)
+        limits = CrawlerConfig(connect_timeout=10, operation_timeout=60, concurrency=args.concurrency)
         # host logs are written as by `mirrormanager crawl` (one file per host, fsynced)
         options = CrawlOptions(concurrency=args.concurrency, host_timeout=600, dry_run=False,
                                log_dir=work / f"logs-{tag}")

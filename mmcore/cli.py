@@ -1,5 +1,8 @@
 """The ``mirrormanager`` command: a tree of subcommands contributed by plugins.
 
+Building the command line loads every plugin's hook module but imports no command's heavy
+modules: a command's ``run`` is imported when it runs (see :class:`mmcore.commands.CliCommand`).
+
 Exit status: 0 success, 1 the work failed (the message says why), 2 usage or configuration error.
 """
 
@@ -11,23 +14,18 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-import pluggy
-
 from mmcore import __version__
-from mmcore.commands import CliCommand, CommandContext, CommandError, UsageError
-from mmcore.config import ConfigError, find_config_file, load_config
-from mmcore.logs import setup_logging
-from mmcore.plugins import PluginError, get_plugin_manager
-from mmcore.store import StoreError
+from mmcore.commands import CliCommand, CommandError, UsageError
+from mmcore.plugins import PluginError, PluginManager, get_plugin_manager
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def collect_commands(pm: pluggy.PluginManager) -> list[CliCommand]:
+def collect_commands(pm: PluginManager) -> list[CliCommand]:
     commands: dict[tuple[str, ...], CliCommand] = {}
-    for contributed in pm.hook.mm_cli_commands():
+    for contributed in pm.hook.mm_cli_commands(plugin_manager=pm):
         for command in contributed or ():
             if command.path in commands:
                 raise PluginError(f"two plugins define the command {' '.join(command.path)!r}")
@@ -35,7 +33,7 @@ def collect_commands(pm: pluggy.PluginManager) -> list[CliCommand]:
     return sorted(commands.values(), key=lambda c: c.path)
 
 
-def collect_config_sections(pm: pluggy.PluginManager) -> dict[str, type]:
+def collect_config_sections(pm: PluginManager) -> dict[str, type]:
     sections: dict[str, type] = {}
     for contributed in pm.hook.mm_config_sections():
         for name, cls in (contributed or {}).items():
@@ -45,21 +43,32 @@ def collect_config_sections(pm: pluggy.PluginManager) -> dict[str, type]:
     return sections
 
 
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--config``, ``-v`` and ``-q``, accepted before and after the subcommand.  Below the top
+    level they default to ``SUPPRESS`` so that a value given before the subcommand stays."""
+    default = (lambda value: value) if top else (lambda _value: argparse.SUPPRESS)
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default(None),
+        help="configuration file (default: $MIRRORMANAGER_CONFIG, else ./mirrormanager.toml)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=default(0), help="more log output (debug)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default(False),
+        help="only warnings and errors",
+    )
+
+
 def build_parser(commands: Sequence[CliCommand]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mirrormanager",
         description="Mirror management: scan the master tree, crawl mirrors, serve mirror lists.",
     )
     parser.add_argument("--version", action="version", version=f"mirrormanager {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="configuration file (default: $MIRRORMANAGER_CONFIG, else ./mirrormanager.toml)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (debug)"
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    _global_options(parser, top=True)
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {
         (): parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     }
@@ -74,6 +83,7 @@ def build_parser(commands: Sequence[CliCommand]) -> argparse.ArgumentParser:
         group = group_parsers.get(path)
         if group is None:
             group = owner.add_parser(path[-1], help=f"{' '.join(path)} commands")
+            _global_options(group, top=False)
             group_parsers[path] = group
         groups[path] = group.add_subparsers(
             dest=f"command_{len(path)}", metavar="COMMAND", required=path not in leaf_paths
@@ -84,6 +94,7 @@ def build_parser(commands: Sequence[CliCommand]) -> argparse.ArgumentParser:
     for command in sorted(commands, key=lambda c: (len(c.path), c.path)):
         owner = subparsers_for(command.path[:-1])
         sub = owner.add_parser(command.path[-1], help=command.help, description=command.help)
+        _global_options(sub, top=False)
         group_parsers[command.path] = sub
         if command.configure is not None:
             command.configure(sub)
@@ -91,24 +102,18 @@ def build_parser(commands: Sequence[CliCommand]) -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve(args: argparse.Namespace) -> CliCommand | None:
-    """The deepest command selected (``crawl propagation`` wins over ``crawl``)."""
-    return getattr(args, "_command", None)
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
     out: TextIO | None = None,
     err: TextIO | None = None,
-    plugin_manager: pluggy.PluginManager | None = None,
+    plugin_manager: PluginManager | None = None,
 ) -> int:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:
         pm = plugin_manager or get_plugin_manager()
         commands = collect_commands(pm)
-        sections = collect_config_sections(pm)
     except PluginError as exc:
         print(f"mirrormanager: {exc}", file=err)
         return EXIT_USAGE
@@ -118,32 +123,64 @@ def main(
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return int(exc.code or 0)
-    setup_logging(-1 if args.quiet else args.verbose)
+    from mmcore.logs import setup_logging
 
-    command = _resolve(args)
+    setup_logging(-1 if args.quiet else args.verbose)
+    command: CliCommand | None = getattr(args, "_command", None)
     if command is None:
         parser.print_help(err)
         return EXIT_USAGE
+    return run_command(command, args, pm, out=out, err=err)
+
+
+def run_command(
+    command: CliCommand,
+    args: argparse.Namespace,
+    pm: PluginManager,
+    *,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Load the configuration, build the runtime, run ``command``, map errors to exit status."""
+    from mmcore.config import ConfigError, find_config_file, load_config
+    from mmcore.errors import first_of
+    from mmcore.runtime import Runtime
+    from mmcore.store import StoreConfigError, StoreError
+
     try:
-        config = load_config(find_config_file(args.config), sections)
-    except ConfigError as exc:
+        config = load_config(find_config_file(args.config), collect_config_sections(pm))
+    except (ConfigError, PluginError) as exc:
         print(f"mirrormanager: configuration error: {exc}", file=err)
         return EXIT_USAGE
 
-    context = CommandContext(config=config, plugin_manager=pm, out=out, err=err)
+    runtime = Runtime(config, pm, out=out, err=err)
+    usage = (UsageError, StoreConfigError)
+    failed = (CommandError, StoreError)
     try:
-        return command.run(context, args)
-    except UsageError as exc:
+        return command.resolve()(runtime, args)
+    except usage as exc:
         print(f"mirrormanager: {exc}", file=err)
         return EXIT_USAGE
-    except (CommandError, StoreError) as exc:
+    except failed as exc:
         print(f"mirrormanager: {exc}", file=err)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("mirrormanager: interrupted", file=err)
-        return 130
+        return EXIT_INTERRUPTED
+    except BaseExceptionGroup as group:  # from a trio nursery: report the first known error
+        known = first_of(group, (*usage, *failed, KeyboardInterrupt))
+        if known is None:
+            raise
+        if isinstance(known, KeyboardInterrupt):
+            print("mirrormanager: interrupted", file=err)
+            return EXIT_INTERRUPTED
+        print(f"mirrormanager: {known}", file=err)
+        return EXIT_USAGE if isinstance(known, usage) else EXIT_FAILED
     finally:
-        context.close()
+        try:
+            runtime.close()
+        except StoreError as exc:
+            print(f"mirrormanager: {exc}", file=err)
 
 
 if __name__ == "__main__":  # pragma: no cover

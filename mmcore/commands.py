@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import attrs
 
-from mmcore.plugins import open_store
-
 if TYPE_CHECKING:
-    import pluggy
+    from mmcore.runtime import Runtime
 
-    from mmcore.config import Config
-    from mmcore.store import Store
+RunFunction = Callable[["Runtime", argparse.Namespace], int]
 
 
 class CommandError(Exception):
@@ -25,40 +23,31 @@ class UsageError(Exception):
     """Bad arguments or configuration; exit status 2 with this message."""
 
 
-@attrs.define
-class CommandContext:
-    """What a running command gets from the core."""
-
-    config: Config
-    plugin_manager: pluggy.PluginManager
-    out: TextIO
-    err: TextIO
-    _store: Store | None = None
-
-    def open_store(self) -> Store:
-        """The storage backend for ``[database] url`` (opened once, closed by the core)."""
-        if self._store is None:
-            self._store = open_store(self.config, self.plugin_manager)
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-
-
 @attrs.frozen
 class CliCommand:
     """One ``mirrormanager`` subcommand.
 
     :param path: the words that name it, e.g. ``("cache", "write")``.
     :param help: one line for ``--help``.
-    :param run: ``run(context, args) -> exit status``; raise :class:`CommandError` (status 1) or
-        :class:`UsageError` (status 2) with a message instead of printing tracebacks.
-    :param configure: adds the command's arguments to its ``argparse`` parser.
+    :param run: ``run(runtime, args) -> exit status``, or ``"package.module:function"`` naming
+        it, imported only when the command runs (so building the command line imports nothing
+        heavy).  Raise :class:`CommandError` (status 1) or :class:`UsageError` (status 2) with a
+        message instead of printing tracebacks.
+    :param configure: adds the command's arguments to its ``argparse`` parser; it runs whenever
+        the command line is built, so it must live in a light module.
     """
 
     path: tuple[str, ...]
     help: str
-    run: Callable[[CommandContext, argparse.Namespace], int]
+    run: RunFunction | str
     configure: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def resolve(self) -> RunFunction:
+        """The run function (imported now when ``run`` names it)."""
+        if not isinstance(self.run, str):
+            return self.run
+        module_name, _, function_name = self.run.partition(":")
+        function = getattr(importlib.import_module(module_name), function_name, None)
+        if function is None:
+            raise CommandError(f"command {' '.join(self.path)!r}: {self.run} does not exist")
+        return function  # type: ignore[no-any-return]

@@ -11,6 +11,7 @@ Errors name the file, the key path and what was expected, and exit with status 2
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
+
+from mmcore.validators import InvalidSetting, database_url
 
 CONFIG_ENV = "MIRRORMANAGER_CONFIG"
 DEFAULT_CONFIG_NAME = "mirrormanager.toml"
@@ -33,7 +36,7 @@ class ConfigError(Exception):
 @attrs.frozen
 class DatabaseConfig:
     #: SQLAlchemy URL; relative SQLite paths are relative to the working directory
-    url: str = "sqlite:///mirrormanager.db"
+    url: str = attrs.field(default="sqlite:///mirrormanager.db", validator=database_url)
 
 
 @attrs.frozen
@@ -102,7 +105,13 @@ def make_converter() -> cattrs.Converter:
     return converter
 
 
+_KEY_MARK = "\x00"
+
+
 def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, InvalidSetting):
+        # raised by the class's validator: cattrs gives the table's path, we add the key
+        return f"{_KEY_MARK}{exc.key}{_KEY_MARK}{exc.reason}"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
         return "unknown key " + ", ".join(repr(k) for k in sorted(exc.extra_fields))
     if isinstance(exc, (TypeError, ValueError)) and str(exc):
@@ -115,6 +124,9 @@ def _describe(errors: list[str]) -> str:
     described = []
     for error in errors:
         message, _, path = error.rpartition(" @ ")
+        if message.startswith(_KEY_MARK):
+            key, _, message = message[1:].partition(_KEY_MARK)
+            path = f"{path}.{key}"
         described.append(f"{path}: {message}" if message else error)
     return "; ".join(described)
 
@@ -134,6 +146,31 @@ def structure_section(
         raise ConfigError(f"{where}: [{name}]: {exc}") from None
 
 
+def check_file_safety(path: Path) -> None:
+    """Refuse a configuration file that someone else could have written: it can name programs
+    to run (``[rsync] command``) and databases to write.
+
+    :raises ConfigError: the file is writable by its group or by others, or is owned by a user
+        other than the one running the command (or root).
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"{path}: refused: the file is writable by its group or by others, and a "
+            f"configuration names programs to run; fix: chmod go-w {path}"
+        )
+    if info.st_uid not in (os.geteuid(), 0):
+        raise ConfigError(
+            f"{path}: refused: the file is owned by user id {info.st_uid}, not by you "
+            f"({os.geteuid()}) or root; fix: chown {os.geteuid()} {path} (or copy it)"
+        )
+
+
 def load_config(path: Path | None, plugin_sections: Mapping[str, type]) -> Config:
     """Read and validate ``path`` (``None``: defaults only).
 
@@ -146,6 +183,7 @@ def load_config(path: Path | None, plugin_sections: Mapping[str, type]) -> Confi
     raw: dict[str, Any] = {}
     where = str(path) if path else "<defaults>"
     if path is not None:
+        check_file_safety(path)
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -31,7 +31,8 @@ from typing import Any, TextIO
 
 import attrs
 
-from mmcore.commands import CliCommand, CommandContext, CommandError
+from mmcore.commands import CommandError
+from mmcore.runtime import Runtime
 from mmcore.model import encode_file_list
 from mmcore.progress import Progress
 from mmcore.store import Store, StoreError
@@ -1546,30 +1547,14 @@ class _NullStream(io.StringIO):
         return 0
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", choices=sorted(SCALES), required=True,
-                        help="small (~1/100 of Fedora, for tests) or fedora (~5M host "
-                             "category directories)")
-    parser.add_argument("--seed", type=int, default=1,
-                        help="random seed; the same seed gives the same database (default 1)")
-
-
-def _run(ctx: CommandContext, args: argparse.Namespace) -> int:
+def run(runtime: Runtime, args: argparse.Namespace) -> int:
     scale = SCALES[args.scale]
-    store = ctx.open_store()
+    store = runtime.open_store()
     try:
-        report = load_dataset(store, scale, args.seed, ctx.err)
+        report = load_dataset(store, scale, args.seed, runtime.err)
     except DatasetRefused as exc:
         raise CommandError(str(exc)) from exc
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
-    print(report.summary(), file=ctx.out)
+    print(report.summary(), file=runtime.out)
     return 0
-
-
-DATASET_COMMAND = CliCommand(
-    path=("dataset",),
-    help="fill an empty database with a synthetic deployment (for tests and benchmarks)",
-    run=_run,
-    configure=_configure,
-)

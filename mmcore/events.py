@@ -1,17 +1,58 @@
-"""Events the core announces through the ``mm_event_*`` hooks (see :mod:`mmcore.hookspecs`).
+"""Events the core and its plugins announce through :meth:`mmcore.runtime.Runtime.announce`.
 
-Plain frozen records, so a notifier plugin can forward them (``attrs.asdict``) to a message bus.
-Times are epoch seconds (UTC).
+Each event is a plain frozen record naming the hook that carries it (``hook``), so a notifier
+plugin (a message bus) can forward it with ``attrs.asdict``.  Times are epoch seconds (UTC).
+A plugin may define events of its own: a subclass of :class:`Event` whose ``hook`` names a hook
+specification the plugin added through ``mm_addhooks``.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import attrs
 
 
 @attrs.frozen(kw_only=True)
-class HostCrawled:
+class Event:
+    """Base of every event: ``hook`` is the name of the hook that carries it."""
+
+    hook: ClassVar[str]
+
+
+@attrs.frozen(kw_only=True)
+class SiteInfo:
+    """A site as events describe it (the ``site`` of Fedora's mirrormanager messages)."""
+
+    id: int
+    name: str
+    org_url: str | None = None
+    admins: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class HostInfo:
+    """A host as events describe it (the ``host`` of Fedora's mirrormanager messages)."""
+
+    id: int
+    name: str
+    country: str | None = None
+    bandwidth: int | None = None
+    asn: int | None = None
+    #: where a person can look at the host (its page in the web UI), when known
+    url: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# crawling and scanning
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class HostCrawled(Event):
     """A host's crawl finished and its result was recorded."""
+
+    hook: ClassVar[str] = "mm_event_host_crawled"
 
     host_id: int
     host_name: str
@@ -26,17 +67,27 @@ class HostCrawled:
 
 
 @attrs.frozen(kw_only=True)
-class HostDisabled:
-    """A host was disabled (``user_active`` set false)."""
+class HostDisabled(Event):
+    """A host was disabled (``user_active`` set false), e.g. after repeated crawl failures."""
+
+    hook: ClassVar[str] = "mm_event_host_disabled"
 
     host_id: int
     host_name: str
     reason: str
+    #: the host's site and details (what Fedora's HostCrawlerDisabledV1 message carries), when
+    #: the announcer knows them
+    site: SiteInfo | None = None
+    host: HostInfo | None = None
+    #: when the crawl that disabled it finished (epoch seconds)
+    crawled_at: float | None = None
 
 
 @attrs.frozen(kw_only=True)
-class MasterTreeChanged:
+class MasterTreeChanged(Event):
     """A scan changed the database's picture of one category's master tree."""
+
+    hook: ClassVar[str] = "mm_event_master_tree_changed"
 
     category: str
     #: directory rows inserted / updated / deleted
@@ -51,30 +102,82 @@ class MasterTreeChanged:
 
 
 @attrs.frozen(kw_only=True)
-class CacheWritten:
+class CacheWritten(Event):
     """A cache file was written and renamed into place."""
+
+    hook: ClassVar[str] = "mm_event_cache_written"
 
     #: the cache writer's name (``protobuf``)
     writer: str
     path: str
     size: int
-    #: a number that grows with every write (e.g. the write time in nanoseconds)
+    #: a number that grows with every write (e.g. the write time)
     generation: int
     duration: float = 0.0
 
 
-@attrs.frozen(kw_only=True)
-class HostCheckedIn:
-    """A private mirror checked in with report_mirror and its directories were recorded."""
+# --------------------------------------------------------------------------------------------
+# sites and hosts changed by people (web UI, JSON API) or by their mirrors (report_mirror)
+# --------------------------------------------------------------------------------------------
 
-    host_id: int
-    host_name: str
-    site_name: str
-    #: names of the host's categories the report covered, in the report's order
-    categories: tuple[str, ...] = ()
-    #: host_category_dir rows the report confirmed / created / removed (MirrorManager2's counts)
+
+@attrs.frozen(kw_only=True)
+class HostAdded(Event):
+    """A host was created."""
+
+    hook: ClassVar[str] = "mm_event_host_added"
+
+    site: SiteInfo
+    host: HostInfo
+    #: the user who did it
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class HostUpdated(Event):
+    """A host's settings were changed."""
+
+    hook: ClassVar[str] = "mm_event_host_updated"
+
+    site: SiteInfo
+    host: HostInfo
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class HostDeleted(Event):
+    """A host was deleted (with everything it owned)."""
+
+    hook: ClassVar[str] = "mm_event_host_deleted"
+
+    site: SiteInfo
+    host: HostInfo
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class SiteDeleted(Event):
+    """A site was deleted (with its hosts)."""
+
+    hook: ClassVar[str] = "mm_event_site_deleted"
+
+    site: SiteInfo
+    agent: str
+
+
+@attrs.frozen(kw_only=True)
+class HostCheckedIn(Event):
+    """A private mirror reported what it carries (report_mirror) and the report was recorded."""
+
+    hook: ClassVar[str] = "mm_event_host_checked_in"
+
+    site: SiteInfo
+    host: HostInfo
+    #: host category directories marked up to date / created / deleted, over all categories
     directories_updated: int = 0
     directories_added: int = 0
     directories_deleted: int = 0
+    #: names of the host's categories the report covered, in the report's order
+    categories: tuple[str, ...] = ()
     #: the host's ``user_active`` as the report set it; ``None`` when the report did not say
     user_active: bool | None = None

@@ -1,47 +1,60 @@
 """The contract between the core and its plugins.
 
 Every capability of MirrorManager -- storage, master-tree scanning, crawling, cache writing,
-serving, the command line -- reaches the core through the hooks below.  Built-in behaviour is
-registered through these same hooks (see the ``mirrormanager`` entry points in the core's
-``pyproject.toml``), so a third-party package can add or replace any part of it.
+serving, the command line, notifications -- reaches the core through the hooks below.  Built-in
+behaviour is registered through these same hooks (see the ``mirrormanager`` entry points in the
+core's ``pyproject.toml``), so a third-party package can add or replace any part of it, and a
+plugin can add hooks of its own for other plugins (:func:`mm_addhooks`).
 
 Conventions:
 
 * Hooks are synchronous (pluggy calls them).  Hooks that stand for long-running work return
   objects whose methods are ``async`` and run under trio; the core awaits them.
-* A hook marked ``firstresult`` stops at the first implementation that returns something other
-  than ``None``; the others collect one result per implementation, in pluggy's call order
-  (last registered first).
-* Arguments are passed by keyword; an implementation may accept any subset of them.
+* Arguments are passed by keyword; an implementation may accept any subset of them.  Most hooks
+  receive the :class:`~mmcore.runtime.Runtime` (configuration, store, events).
+* Unless a hook says **firstresult**, every implementation is called and the hook returns one
+  result per implementation, in pluggy's call order (last registered first); the core joins the
+  lists.  A **firstresult** hook stops at the first implementation returning something other
+  than ``None``.
+* Hooks that run before the configuration is read (:func:`mm_addhooks`,
+  :func:`mm_config_sections`, :func:`mm_cli_commands`, :func:`mm_frontends`) get no runtime,
+  and their implementations must import nothing heavy: the command line is built from them.
 
 Implement a hook with :data:`mmcore.hookimpl`::
 
     from mmcore import hookimpl
 
     @hookimpl
-    def mm_crawl_protocols():
-        return [MyProtocol()]
+    def mm_crawl_protocols(runtime):
+        return [GopherProtocol(runtime.section("gopher", GopherSettings))]
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     from mmcore.cache import CacheWriter
     from mmcore.commands import CliCommand
-    from mmcore.config import Config
     from mmcore.crawl.protocol import CrawlProtocol
     from mmcore.events import (
         CacheWritten,
+        HostAdded,
         HostCheckedIn,
         HostCrawled,
+        HostDeleted,
         HostDisabled,
+        HostUpdated,
         MasterTreeChanged,
+        SiteDeleted,
     )
     from mmcore.frontend import Frontend
+    from mmcore.plugins import PluginManager
+    from mmcore.runtime import Runtime
+    from mmcore.scan.config import RepositoryRuleConfig
+    from mmcore.scan.repomap import RepositoryRule
     from mmcore.scan.source import ScannerSource
     from mmcore.store import Store
 
@@ -51,32 +64,59 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 
 # --------------------------------------------------------------------------------------------
+# extending the contract
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def mm_addhooks(plugin_manager: PluginManager) -> None:
+    """Add hook specifications of this plugin, for other plugins to implement.
+
+    Called once for every plugin as it is registered (the hook is historic: a plugin registered
+    after the others still gets the call).  Pluggy checks every implementation against the
+    specifications only after all plugins are registered, so the implementing plugin may be
+    loaded before or after the one that adds the specification.
+
+    :param plugin_manager: the process's :class:`mmcore.plugins.PluginManager`; call
+        ``plugin_manager.add_hookspecs(module_or_class)`` with your specifications (marked with
+        ``pluggy.HookspecMarker("mirrormanager")``, i.e. :data:`hookspec`).
+    :return: nothing.
+    """
+
+
+# --------------------------------------------------------------------------------------------
 # configuration and command line
 # --------------------------------------------------------------------------------------------
 
 
 @hookspec
 def mm_config_sections() -> dict[str, type]:
-    """Declare the TOML sections this plugin owns.
+    """Declare the TOML tables this plugin owns.
 
-    Called once, when the configuration file is loaded, before anything else runs.
+    Called once, before the configuration file is read.
 
-    :return: a mapping of top-level TOML table name (``"crawler"``, ``"mirrorlist"``, ...) to an
+    :return: a mapping of top-level TOML table name (``"crawler"``, ``"rsync"``, ...) to an
         attrs class.  cattrs structures the table into that class; every field needs a default so
-        that an absent table works.  Unknown keys, wrong types and missing required values are
-        configuration errors (exit status 2).  Two plugins claiming the same name is an error.
+        that an absent table works, and attrs validators check each value as it is read.
+        Unknown keys, wrong types and invalid values are configuration errors (exit status 2,
+        naming the file and the key).  Two plugins claiming the same name is an error.
     """
 
 
 @hookspec
-def mm_cli_commands() -> list[CliCommand]:
+def mm_cli_commands(plugin_manager: PluginManager) -> list[CliCommand]:
     """Contribute subcommands to the ``mirrormanager`` command line.
 
-    Called once when the command line is built.
+    Called once when the command line is built, before the configuration is read (so also for
+    ``--help``): return descriptions, and import the command's heavy modules only when it runs
+    (``CliCommand.run`` may be a ``"package.module:function"`` string).
+
+    :param plugin_manager: the process's plugin manager, for commands built from other plugins'
+        contributions (the core's ``serve NAME`` has one command per ``mm_frontends`` entry).
 
     :return: a list of :class:`mmcore.commands.CliCommand`.  A command's ``path`` may have
-        several words (``("db", "upgrade")``, ``("serve", "mirrorlist")``); the core builds the
-        intermediate groups.  Two commands with the same path are an error.
+        several words (``("crawl", "propagation")``); the core builds the intermediate groups.
+        Two commands with the same path are an error.
     """
 
 
@@ -86,17 +126,20 @@ def mm_cli_commands() -> list[CliCommand]:
 
 
 @hookspec(firstresult=True)
-def mm_open_store(url: str, config: Config) -> Store | None:
+def mm_open_store(url: str, runtime: Runtime, create: bool) -> Store | None:
     """Open the storage backend for a database URL.
 
-    Called whenever a command needs the database.
+    Called by :meth:`mmcore.runtime.Runtime.open_store`, at most once per runtime.
+    **firstresult**: the first backend that accepts the URL wins.
 
     :param url: the ``[database] url`` setting, e.g. ``sqlite:///mirrormanager.db`` or
         ``postgresql+psycopg://user@host/db``.
-    :param config: the whole loaded configuration.
-    :return: an object implementing :class:`mmcore.store.Store`, or ``None`` when this
-        backend does not handle the URL's scheme.  **firstresult**: the first backend that
-        accepts the URL wins.
+    :param runtime: the runtime asking.
+    :param create: ``True`` when the caller builds the database (``db upgrade``, ``import``,
+        ``dataset``): the backend may create it (an SQLite file).  ``False``: an absent database
+        is an error (:class:`mmcore.store.StoreError`), never created.
+    :return: an object implementing :class:`mmcore.store.Store`, or ``None`` when this backend
+        does not handle the URL's scheme.
     """
 
 
@@ -106,25 +149,29 @@ def mm_open_store(url: str, config: Config) -> Store | None:
 
 
 @hookspec
-def mm_scanner_sources() -> list[ScannerSource]:
+def mm_scanner_sources(runtime: Runtime) -> list[ScannerSource]:
     """Contribute master-tree scanner sources.
 
     Called by the scan engine before a scan.  A source is named by ``[[umdl.master]] source``
-    in the configuration (``directory``, ``fullfiletimelist``, ``rsync``, ``file``).
+    (``directory``, ``fullfiletimelist``, ``rsync``, ``file``).
 
-    :return: a list of :class:`mmcore.scan.source.ScannerSource`; each has a unique ``name``.
+    :param runtime: the runtime of the scan (a source reads its plugin's settings from it).
+    :return: a list of :class:`mmcore.scan.source.ScannerSource`; each has a unique ``name``
+        (for two with one name, the first returned wins).
     """
 
 
 @hookspec
-def mm_repository_rules() -> list[Any]:
+def mm_repository_rules(runtime: Runtime) -> list[RepositoryRule | RepositoryRuleConfig]:
     """Contribute repository prefix rules (data, not code paths) to the scanner.
 
-    Called by the scan engine when it classifies repository directories.
+    Called by the scan engine when it classifies repository directories.  Rules from plugins
+    are consulted after those of ``[[umdl.repository_rule]]`` and before the built-in table, so
+    a distribution can add or override prefixes for its own categories.
 
-    :return: a list of rule objects understood by :mod:`mmcore.scan.repomap`; rules from
-        plugins are consulted before the built-in table, so a distribution can add or override
-        prefixes for its own categories.
+    :param runtime: the runtime of the scan.
+    :return: a list of :class:`mmcore.scan.repomap.RepositoryRule` (or of
+        :class:`mmcore.scan.config.RepositoryRuleConfig`, compiled by the engine).
     """
 
 
@@ -134,11 +181,14 @@ def mm_repository_rules() -> list[Any]:
 
 
 @hookspec
-def mm_crawl_protocols() -> list[CrawlProtocol]:
+def mm_crawl_protocols(runtime: Runtime) -> list[CrawlProtocol]:
     """Contribute crawl protocols, one per URL scheme family.
 
-    Called by the crawl engine before a crawl.
+    Called by ``crawl``, ``crawl propagation`` and ``import`` (which accepts the URL schemes of
+    installed protocols).
 
+    :param runtime: the runtime (a protocol reads its plugin's settings from it, e.g.
+        ``[rsync]``).
     :return: a list of :class:`mmcore.crawl.protocol.CrawlProtocol`.  Each declares the URL
         ``schemes`` it handles (``("http", "https")``) and a ``preference`` (lower is tried
         first; rsync 10, http(s) 20, ftp 30).  Two protocols claiming a scheme: the lower
@@ -152,9 +202,10 @@ def mm_crawl_protocols() -> list[CrawlProtocol]:
 
 
 @hookspec
-def mm_cache_writers() -> list[CacheWriter]:
-    """Contribute cache writers (output formats of ``mirrormanager cache write``).
+def mm_cache_writers(runtime: Runtime) -> list[CacheWriter]:
+    """Contribute cache writers: the output formats of ``mirrormanager cache write``.
 
+    :param runtime: the runtime of the command.
     :return: a list of :class:`mmcore.cache.CacheWriter`, each with a unique ``name``
         (``protobuf`` for the mirrorlist-server cache).
     """
@@ -162,56 +213,119 @@ def mm_cache_writers() -> list[CacheWriter]:
 
 @hookspec
 def mm_frontends() -> list[Frontend]:
-    """Contribute servers that ``mirrormanager serve NAME`` and the demo can run.
+    """Contribute servers that ``mirrormanager serve NAME`` (and the demo) can run.
+
+    Called when the command line is built: return light descriptions (a frontend imports its
+    server when :meth:`~mmcore.frontend.Frontend.serve` runs).
 
     :return: a list of :class:`mmcore.frontend.Frontend`, each with a unique ``name``
         (``mirrorlist``, ``ui``).
     """
 
 
+@hookspec
+def mm_runtime_closing(runtime: Runtime) -> None:
+    """The runtime is closing: the command ended, or the frontends stopped.
+
+    Called once, before the store is closed, for every plugin on its own (one that raises is
+    logged with its name; the others still run).  Flush queues, stop threads, close
+    connections; do not block for long.
+
+    :param runtime: the runtime being closed.
+    """
+
+
 # --------------------------------------------------------------------------------------------
-# events (historic: every implementation is called, results are ignored)
+# events: announced with Runtime.announce; every implementation is called on its own (one that
+# raises is logged with its plugin's name and the others still run); results are ignored.
+# Implementations must not block: hand slow work (a message bus) to a queue of your own.
 # --------------------------------------------------------------------------------------------
 
 
 @hookspec
-def mm_event_host_crawled(event: HostCrawled) -> None:
+def mm_event_host_crawled(event: HostCrawled, runtime: Runtime) -> None:
     """A host's crawl finished (successfully or not) and its result was recorded.
 
-    Called by the crawl engine from the trio thread, once per host, after the database write.
-    Must not block: hand slow work (a message bus) to a thread or a queue of your own.
+    Announced by the crawl engine, once per host, after the database write.
+
+    :param event: the host, its status and directory counts.
+    :param runtime: the crawl's runtime.
     """
 
 
 @hookspec
-def mm_event_host_disabled(event: HostDisabled) -> None:
+def mm_event_host_disabled(event: HostDisabled, runtime: Runtime) -> None:
     """A host was disabled (``user_active`` set false), e.g. after repeated crawl failures.
 
-    Called after the change is committed.
+    Announced after the change is committed.
+
+    :param event: the host and the reason.
+    :param runtime: the announcing runtime.
     """
 
 
 @hookspec
-def mm_event_master_tree_changed(event: MasterTreeChanged) -> None:
+def mm_event_master_tree_changed(event: MasterTreeChanged, runtime: Runtime) -> None:
     """A scan changed the database's picture of the master tree for one category.
 
-    Called once per category whose scan wrote anything, after the commit.
+    Announced once per category whose scan wrote anything, after the commit.
+
+    :param event: the category and what changed.
+    :param runtime: the scan's runtime.
     """
 
 
 @hookspec
-def mm_event_cache_written(event: CacheWritten) -> None:
+def mm_event_cache_written(event: CacheWritten, runtime: Runtime) -> None:
     """A cache file was written and renamed into place.
 
-    Called once per written file, after the atomic rename.
+    Announced by ``cache write`` once per written file, after the atomic rename.
+
+    :param event: the writer, the file, its size and generation.
+    :param runtime: the command's runtime.
     """
 
 
 @hookspec
-def mm_event_host_checked_in(event: HostCheckedIn) -> None:
-    """A private mirror checked in (report_mirror's XML-RPC ``checkin``) and what it reported
-    was recorded.
+def mm_event_host_added(event: HostAdded, runtime: Runtime) -> None:
+    """A host was created (web UI, JSON API), after the commit.
 
-    Called by the check-in endpoint once per successful check-in, after the commit.  Must not
-    block (the web server's event loop calls it).
+    :param event: the site, the host and the user who added it.
+    :param runtime: the announcing runtime.
+    """
+
+
+@hookspec
+def mm_event_host_updated(event: HostUpdated, runtime: Runtime) -> None:
+    """A host's settings were changed (web UI, JSON API), after the commit.
+
+    :param event: the site, the host as it is now and the user who changed it.
+    :param runtime: the announcing runtime.
+    """
+
+
+@hookspec
+def mm_event_host_deleted(event: HostDeleted, runtime: Runtime) -> None:
+    """A host was deleted (web UI, JSON API), after the commit.
+
+    :param event: the site, the host as it was and the user who deleted it.
+    :param runtime: the announcing runtime.
+    """
+
+
+@hookspec
+def mm_event_site_deleted(event: SiteDeleted, runtime: Runtime) -> None:
+    """A site was deleted with its hosts (web UI, JSON API), after the commit.
+
+    :param event: the site as it was and the user who deleted it.
+    :param runtime: the announcing runtime.
+    """
+
+
+@hookspec
+def mm_event_host_checked_in(event: HostCheckedIn, runtime: Runtime) -> None:
+    """A private mirror's report_mirror check-in was recorded, after the commit.
+
+    :param event: the site, the host and how many of its directories changed.
+    :param runtime: the announcing runtime.
     """

@@ -21,6 +21,8 @@ def setup_logging(verbosity: int = 0) -> None:
         handler._mirrormanager = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
+    # alembic says which plugins it set up on every run: only worth reading when debugging
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbosity > 0 else logging.WARNING)
 
 
 def kv(**fields: Any) -> str:

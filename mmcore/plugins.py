@@ -6,18 +6,13 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import attrs
 import pluggy
 
 from mmcore import hookspecs
 from mmcore.hookspecs import PROJECT_NAME
-from mmcore.store import StoreError
 
-if TYPE_CHECKING:
-    from mmcore.config import Config
-    from mmcore.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +36,8 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        # historic: every plugin registered from now on gets the call as it is registered
+        self.hook.mm_addhooks.call_historic(kwargs={"plugin_manager": self})
         #: plugin name -> (distribution name, version), for plugins loaded from entry points
         self.distributions: dict[str, tuple[str, str]] = {}
         #: entry points that could not be imported or registered (each also logged)
@@ -67,6 +64,21 @@ class PluginManager(pluggy.PluginManager):
                     continue
                 self.distributions[entry_point.name] = (dist_name, dist.version)
 
+    def drop_unmatched(self) -> None:
+        """Unregister, and list as broken, each plugin implementing a hook that no plugin
+        specified (a typo, or a hook of a plugin that is not installed); the rest keep working."""
+        for _ in range(len(self.get_plugins()) + 1):
+            try:
+                self.check_pending()
+                return
+            except pluggy.PluginValidationError as exc:
+                plugin = exc.plugin
+                name = self.get_name(plugin) or repr(plugin)
+                dist_name, _version = self.distributions.pop(name, ("(registered in process)", ""))
+                log.error("plugin=%s distribution=%s dropped: %s", name, dist_name, exc)
+                self.broken.append(BrokenPlugin(name, dist_name, str(exc)))
+                self.unregister(plugin)
+
 
 def get_plugin_manager(
     *, load_entry_points: bool = True, extra_plugins: Iterable[object] = ()
@@ -80,7 +92,7 @@ def get_plugin_manager(
         pm.load_entry_points()
     for plugin in extra_plugins:
         pm.register(plugin)
-    pm.check_pending()
+    pm.drop_unmatched()
     return pm
 
 
@@ -110,19 +122,3 @@ def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
             )
         )
     return sorted(infos, key=lambda info: info.name)
-
-
-def open_store(config: Config, pm: pluggy.PluginManager | None = None) -> Store:
-    """The storage backend for ``[database] url``, from the first plugin that accepts the URL.
-
-    :raises StoreError: when no installed plugin handles the URL.
-    """
-    pm = pm if pm is not None else get_plugin_manager()
-    url = config.database.url
-    store = pm.hook.mm_open_store(url=url, config=config)
-    if store is None:
-        raise StoreError(
-            f"no installed storage plugin handles the database URL {url!r} "
-            "(install mirrormanager-pg-store for sqlite: and postgresql: URLs)"
-        )
-    return store

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from mmcore.cache import CacheSource
 from mmcore.checkin.store import CheckinStore
 from mmcore.crawl.store import CrawlStore
+from mmcore.ops.store import OpsStore
 from mmcore.scan.store import ScanStore
 
 if TYPE_CHECKING:
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
 
 class StoreError(Exception):
     """A storage operation failed; the message says what and on which database."""
+
+
+class StoreConfigError(StoreError):
+    """The configured database URL cannot be used: no installed backend handles it, or it is
+    malformed.  A configuration error (exit status 2), unlike other store errors."""
+
+
+class StoreMissing(StoreError):
+    """The database does not exist and the caller did not ask to create it."""
 
 
 class SchemaOutOfDate(StoreError):
@@ -109,8 +119,9 @@ class BulkStore(Protocol):
 
 @runtime_checkable
 class Store(
-    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, CheckinStore,
-    Protocol,
+    StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
+    CheckinStore, Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
-    and the scanner's, crawler's, cache writer's and report_mirror check-in's operations."""
+    and the scanner's, crawler's, cache writer's, operations commands' and report_mirror
+    check-in's operations."""

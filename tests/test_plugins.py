@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from installed import parse_plugins_output, pip_install, run_cli
 
-
-HERE = Path(__file__).parent
-MIRRORMANAGER = Path(sys.executable).with_name("mirrormanager")
 
 SHIPPED_PLUGINS = {
     "pg_store": "mirrormanager-pg-store",
@@ -18,34 +12,12 @@ SHIPPED_PLUGINS = {
     "ftp": "mirrormanager-ftp",
     "quart_ui": "mirrormanager-quart-ui",
     "mirrorlist": "mirrormanager-mirrorlist",
+    "ops": "mirrormanager-ops",
+    "amqp": "mirrormanager-amqp",
 }
 
 
-def run_cli(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [str(MIRRORMANAGER), *argv],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
-
-
-def parse_plugins_output(text: str) -> dict[str, tuple[str, list[str]]]:
-    plugins: dict[str, tuple[str, list[str]]] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("    "):
-            plugins[current][1].append(line.strip())
-        else:
-            name, _, dist = line.partition(": ")
-            current = name
-            plugins[name] = (dist, [])
-    return plugins
-
-
-def test_plugins_lists_the_six_shipped_plugins_with_their_hooks(tmp_path):
+def test_plugins_lists_the_shipped_plugins_with_their_hooks(tmp_path):
     result = run_cli("plugins", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     plugins = parse_plugins_output(result.stdout)
@@ -59,6 +31,8 @@ def test_plugins_lists_the_six_shipped_plugins_with_their_hooks(tmp_path):
     assert {"mm_crawl_protocols", "mm_scanner_sources"} <= set(plugins["rsync"][1])
     assert "mm_cache_writers" in plugins["mirrorlist"][1]
     assert "mm_frontends" in plugins["quart_ui"][1]
+    assert "mm_cli_commands" in plugins["ops"][1]
+    assert {"mm_event_host_disabled", "mm_event_host_added"} <= set(plugins["amqp"][1])
     # built-in behaviour comes through the same hooks, from the core distribution
     assert plugins["core_commands"][0] == "mirrormanager 0.1.0"
 
@@ -67,20 +41,13 @@ def test_a_separately_installed_plugin_is_picked_up(tmp_path):
     """Install tests/example_plugin with pip into its own directory; the unchanged core finds
     its crawl protocol, its configuration section and its command through the entry point."""
     target = tmp_path / "site"
-    install = subprocess.run(
-        [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-            "--no-build-isolation", "--target", str(target), str(HERE / "example_plugin"),
-        ],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert install.returncode == 0, install.stderr
+    pip_install(target, "example_plugin")
     env = {"PYTHONPATH": str(target)}
 
     listing = parse_plugins_output(run_cli("plugins", env=env, cwd=tmp_path).stdout)
     assert listing["example"] == (
         "mm-example-plugin 0.3.1",
-        ["mm_cli_commands", "mm_config_sections", "mm_crawl_protocols"],
+        ["mm_addhooks", "mm_cli_commands", "mm_config_sections", "mm_crawl_protocols"],
     )
 
     config = tmp_path / "mm.toml"
@@ -103,6 +70,36 @@ def test_a_separately_installed_plugin_is_picked_up(tmp_path):
     without = run_cli("--config", str(config), "import", "--dry-run", str(deployment), cwd=tmp_path)
     assert without.returncode == 1  # without the plugin, nothing handles gopher:// URLs
     assert "unsupported URL scheme in 'gopher://h.example/c'" in without.stderr
+
+
+def test_a_plugin_implements_a_hook_another_plugin_added(tmp_path):
+    """tests/example_plugin adds the hook spec ``mm_example_greetings`` through
+    ``mm_addhooks``; tests/example_greeter, a second package, implements it.  The core knows
+    neither: the greeting reaches the command through the plugin manager."""
+    target = tmp_path / "site"
+    pip_install(target, "example_plugin", "example_greeter")
+    env = {"PYTHONPATH": str(target)}
+    listing = parse_plugins_output(run_cli("plugins", env=env, cwd=tmp_path).stdout)
+    assert listing["greeter"] == ("mm-example-greeter 0.1.0", ["mm_example_greetings"])
+    hello = run_cli("example-hello", "world", env=env, cwd=tmp_path)
+    assert (hello.returncode, hello.stdout) == (
+        0, "hello, world\ngreetings from the greeter, world\n"
+    )
+
+
+def test_a_plugin_implementing_a_hook_nobody_specified_is_listed_broken(tmp_path):
+    """Without the plugin that adds the hook, the greeter implements an unknown hook: it is
+    listed as BROKEN (exit 1) and every other plugin keeps working."""
+    target = tmp_path / "site"
+    pip_install(target, "example_greeter")
+    env = {"PYTHONPATH": str(target)}
+    result = run_cli("plugins", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "greeter: mm-example-greeter BROKEN:" in result.stdout
+    assert "mm_example_greetings" in result.stdout
+    listing = parse_plugins_output(result.stdout)
+    assert "mm_open_store" in listing["pg_store"][1]
+    assert run_cli("config", "show", env=env, cwd=tmp_path).returncode == 0
 
 
 def test_without_the_plugin_its_command_is_unknown(tmp_path):

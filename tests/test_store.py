@@ -34,8 +34,10 @@ from mmcore.store import (
     BulkStore,
     DeploymentStore,
     SchemaOutOfDate,
+    StoreConfigError,
     StoreError,
     StoreLifecycle,
+    StoreMissing,
 )
 
 # Every table of MirrorManager2 (mm2.md section 1), written out rather than taken from schema.py
@@ -50,8 +52,8 @@ MM2_TABLES = {
     "netblock_country", "mm_user", "mm_group", "mm_user_group", "mm_user_visit",
     "access_stat_category", "access_stat", "propagation_stat",
 }  # fmt: skip
-# Tables of our own, beside MirrorManager2's
-OUR_TABLES = {"checkin_failure"}
+#: tables of ours beside MirrorManager2's (the ``stats import`` ledger, report_mirror's failed check-ins)
+OWN_TABLES = {"access_stat_import", "access_stat_import_count", "checkin_failure"}
 
 SAMPLE_COLUMNS = {
     "host": {
@@ -189,7 +191,7 @@ def test_upgrade_creates_every_mm2_table(store_url: str) -> None:
     try:
         assert store.upgrade() == SqlStore.head_revision()
         inspector = sa.inspect(store.engine)
-        assert set(inspector.get_table_names()) == MM2_TABLES | OUR_TABLES | {VERSION_TABLE}
+        assert set(inspector.get_table_names()) == MM2_TABLES | OWN_TABLES | {VERSION_TABLE}
         for table, columns in SAMPLE_COLUMNS.items():
             assert {c["name"] for c in inspector.get_columns(table)} == columns, table
         for table, expected in UNIQUE_CONSTRAINTS.items():
@@ -240,7 +242,7 @@ def test_upgrade_adopts_an_existing_mm2_database(store_url: str) -> None:
     try:
         store.upgrade()
         assert set(sa.inspect(store.engine).get_table_names()) == (
-            MM2_TABLES | OUR_TABLES | {VERSION_TABLE, "alembic_version"}
+            MM2_TABLES | OWN_TABLES | {VERSION_TABLE, "alembic_version"}
         )
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
@@ -290,20 +292,30 @@ def test_store_attributes(store_url: str) -> None:
 
 
 def test_plugin_opens_only_its_urls(tmp_path) -> None:
-    opened = plugin.mm_open_store(url=f"sqlite:///{tmp_path}/x.db", config=None)
+    opened = plugin.mm_open_store(url=f"sqlite:///{tmp_path}/x.db", create=True)
     assert isinstance(opened, SqlStore)
     opened.close()
-    assert plugin.mm_open_store(url="mysql://x@y/z", config=None) is None
-    assert {c.path for c in plugin.mm_cli_commands()} == {("db", "upgrade"), ("db", "current")}
+    assert plugin.mm_open_store(url="mysql://x@y/z", create=True) is None
+
+
+def test_missing_sqlite_file_is_not_created_unless_asked(tmp_path) -> None:
+    path = tmp_path / "absent.db"
+    with pytest.raises(StoreMissing, match="does not exist; run `mirrormanager db upgrade`"):
+        SqlStore(f"sqlite:///{path}", create=False)
+    assert not path.exists()
+    with pytest.raises(StoreConfigError, match="not a valid URL"):
+        SqlStore("postgresql://[::1/mm")
 
 
 def _run_cli(*argv: str) -> tuple[int, str]:
-    """Run the command line with only this plugin (other plugins in the tree may be half
-    written while it is being developed)."""
-    pm = get_plugin_manager(load_entry_points=False, extra_plugins=[plugin])
-    out = io.StringIO()
-    status = main(list(argv), out=out, err=io.StringIO(), plugin_manager=pm)
-    return status, out.getvalue()
+    """Run the command line with only the core's commands and this plugin (other plugins in
+    the tree may be half written while it is being developed)."""
+    from mmcore.builtins import commands
+
+    pm = get_plugin_manager(load_entry_points=False, extra_plugins=[commands, plugin])
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), out=out, err=err, plugin_manager=pm)
+    return status, out.getvalue() + err.getvalue()
 
 
 def test_db_commands(tmp_path) -> None:
@@ -311,6 +323,13 @@ def test_db_commands(tmp_path) -> None:
     db = tmp_path / "cli.db"
     config.write_text(f'[database]\nurl = "sqlite:///{db}"\n')
     head = SqlStore.head_revision()
+    # a read-only command never creates the database
+    assert _run_cli("--config", str(config), "db", "current") == (
+        1, f"database sqlite:///{db} does not exist; run `mirrormanager db upgrade` to create "
+           "it\n"
+    )
+    assert not db.exists()
+    db.touch()  # an empty file: a database without schema
     assert _run_cli("--config", str(config), "db", "current") == (
         1, f"database sqlite:///{db} is empty\n"
     )

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import attrs
-from attrs import validators as v
+
+from mmcore.validators import between
 
 MIB = 1024 * 1024
-
-
-def _int_range(low: int, high: int) -> object:
-    return v.and_(v.instance_of(int), v.ge(low), v.le(high))
 
 
 @attrs.frozen
@@ -19,15 +16,15 @@ class CheckinConfig:
 
     #: largest XML-RPC request body accepted, bytes (the web application's own request limit,
     #: 16 MiB, applies too)
-    max_request_bytes: int = attrs.field(default=16 * MIB, validator=_int_range(1024, 1024 * MIB))
+    max_request_bytes: int = attrs.field(default=16 * MIB, validator=between(1024, 1024 * MIB))
     #: largest decompressed report, bytes; decompression stops there (a bzip2 bomb fails fast)
-    max_payload_bytes: int = attrs.field(default=32 * MIB, validator=_int_range(1024, 1024 * MIB))
+    max_payload_bytes: int = attrs.field(default=32 * MIB, validator=between(1024, 1024 * MIB))
     #: most directories one check-in may list, all categories together
-    max_directories: int = attrs.field(default=250_000, validator=_int_range(1, 10_000_000))
+    max_directories: int = attrs.field(default=250_000, validator=between(1, 10_000_000))
     #: failed check-ins (wrong password) of one site within ``failure_window`` after which the
     #: site's check-ins are refused until the window has passed
-    max_failures: int = attrs.field(default=5, validator=_int_range(1, 1_000_000))
+    max_failures: int = attrs.field(default=5, validator=between(1, 1_000_000))
     #: seconds over which failed check-ins are counted
-    failure_window: int = attrs.field(default=900, validator=_int_range(1, 7 * 86400))
+    failure_window: int = attrs.field(default=900, validator=between(1, 7 * 86400))
     #: reports decoded at once (each may hold several times ``max_payload_bytes`` of memory)
-    concurrent_decodes: int = attrs.field(default=2, validator=_int_range(1, 64))
+    concurrent_decodes: int = attrs.field(default=2, validator=between(1, 64))

@@ -39,7 +39,7 @@ from mmcore.checkin.plan import category_message, plan_category
 from mmcore.checkin.report import INVALID_SUFFIX, CheckinReport, InvalidReport, read_report
 from mmcore.checkin.store import CheckinSite, CheckinStore, HostCheckinUpdate
 from mmcore.db import run_db
-from mmcore.events import HostCheckedIn
+from mmcore.events import HostCheckedIn, HostInfo, SiteInfo
 from mmcore.logs import kv
 from mmcore.passwords import hash_password, is_password_hash, verify_password
 
@@ -109,8 +109,9 @@ async def check_in(
 
     :param data: the argument of the XML-RPC call.
     :param decode_limiter: bounds concurrent decodes (memory); share one per server.
-    :param announce: called with the event once the check-in is recorded (a handler that
-        raises is logged, never breaks the check-in).
+    :param announce: called with the event once the check-in is recorded
+        (:meth:`mmcore.runtime.Runtime.announce`; a handler that raises is logged, never breaks
+        the check-in).
     :raises mmcore.checkin.payload.PayloadError: the argument cannot be decoded.
     :raises mmcore.store.StoreError: the database failed (nothing was written).
     """
@@ -179,9 +180,9 @@ async def _authorised_check_in(
         site_password=new_password,
     ))
     event = HostCheckedIn(
-        host_id=host.id,
-        host_name=host.name,
-        site_name=site.name,
+        site=SiteInfo(id=site.id, name=site.name, org_url=site.org_url),
+        host=HostInfo(id=host.id, name=host.name, country=host.country,
+                      bandwidth=host.bandwidth_int, asn=host.asn),
         categories=tuple(change.category_name for change in changes),
         directories_updated=sum(change.updated for change in changes),
         directories_added=sum(change.added for change in changes),

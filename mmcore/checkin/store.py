@@ -20,6 +20,9 @@ class CheckinHost:
     name: str
     private: bool
     user_active: bool
+    country: str | None = None
+    bandwidth_int: int | None = None
+    asn: int | None = None
 
 
 @attrs.frozen
@@ -36,6 +39,7 @@ class CheckinSite:
     failures_since: datetime.datetime | None
     #: the site's host named in the report; ``None`` when the site has no such host
     host: CheckinHost | None
+    org_url: str | None = None
 
 
 @attrs.frozen

@@ -19,19 +19,19 @@ import datetime
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
 import trio
 
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.hostlog import HostLog
 from mmcore.crawl.slices import HostRange
 from mmcore.crawl.protocol import (
-    CrawlLimits,
     CrawlProtocol,
     DirectoryExpectation,
     ProtocolSession,
@@ -50,6 +50,9 @@ from mmcore.db import run_db
 from mmcore.events import HostCrawled, HostDisabled
 from mmcore.geo import CONTINENTS, country_continents
 from mmcore.logs import kv
+
+if TYPE_CHECKING:
+    from mmcore.runtime import Runtime
 
 log = logging.getLogger("mmcore.crawl")
 
@@ -99,7 +102,8 @@ class CrawlSummary:
     results: list[HostResult] = attrs.field(factory=list)
 
     def count(self, status: CrawlStatus) -> int:
-        return sum(1 for r in self.results if r.status is status)
+        """Hosts whose crawl ended with ``status`` and whose result was recorded."""
+        return sum(1 for r in self.results if r.status is status and not r.record_error)
 
     @property
     def disabled(self) -> list[HostResult]:
@@ -188,7 +192,7 @@ class ProtocolTable:
                 self.by_scheme[scheme] = protocol
         self.sessions: dict[str, ProtocolSession] = {}
 
-    async def open(self, stack: AsyncExitStack, limits: CrawlLimits) -> None:
+    async def open(self, stack: AsyncExitStack, limits: CrawlerConfig) -> None:
         opened: dict[int, ProtocolSession] = {}
         for scheme, protocol in self.by_scheme.items():
             if id(protocol) not in opened:
@@ -243,17 +247,17 @@ class Crawler:
         self,
         store: CrawlStore,
         protocols: Sequence[CrawlProtocol],
-        limits: CrawlLimits,
+        limits: CrawlerConfig,
         options: CrawlOptions,
         *,
-        hook: Any = None,
+        runtime: Runtime | None = None,
         monitor: CrawlMonitor | None = None,
     ) -> None:
         self.store = store
         self.table = ProtocolTable(protocols)
         self.limits = limits
         self.options = options
-        self.hook = hook
+        self.runtime = runtime
         self.monitor = monitor or CrawlMonitor()
         self.expectations = Expectations(store)
         self.summary = CrawlSummary()
@@ -446,11 +450,11 @@ class Crawler:
         return attrs.evolve(result, outcome=outcome)
 
     def _announce(self, result: HostResult) -> None:
-        if self.hook is None or self.options.dry_run or result.record_error:
+        if self.runtime is None or self.options.dry_run or result.record_error:
             return
         if result.status is CrawlStatus.UNKNOWN:
             return
-        self._call(self.hook.mm_event_host_crawled, HostCrawled(
+        self.runtime.announce(HostCrawled(
             host_id=result.host_id,
             host_name=result.host_name,
             status=result.status.value,
@@ -461,28 +465,29 @@ class Crawler:
             reason=result.reason or None,
         ))
         if result.outcome is not None and result.outcome.disabled:
-            self._call(self.hook.mm_event_host_disabled, HostDisabled(
+            self.runtime.announce(HostDisabled(
                 host_id=result.host_id,
                 host_name=result.host_name,
                 reason=result.outcome.disable_reason or result.reason,
+                site=result.outcome.site,
+                host=result.outcome.host,
+                crawled_at=time.time(),
             ))
-
-    @staticmethod
-    def _call(hook: Callable[..., Any], event: object) -> None:
-        try:
-            hook(event=event)
-        except Exception:  # a broken notifier must not stop the crawl
-            log.exception(kv(event="event_hook_failed", hook=getattr(hook, "name", hook)))
 
 
 async def crawl(
     store: CrawlStore,
     protocols: Sequence[CrawlProtocol],
-    limits: CrawlLimits,
+    limits: CrawlerConfig,
     options: CrawlOptions,
     *,
-    hook: Any = None,
+    runtime: Runtime | None = None,
     monitor: CrawlMonitor | None = None,
 ) -> CrawlSummary:
-    """Run one crawl (see :class:`Crawler`)."""
-    return await Crawler(store, protocols, limits, options, hook=hook, monitor=monitor).run()
+    """Run one crawl (see :class:`Crawler`).
+
+    :param runtime: announces :class:`HostCrawled` and :class:`HostDisabled` (``None``: no
+        events, for tests and benchmarks driving the engine directly).
+    """
+    return await Crawler(store, protocols, limits, options, runtime=runtime,
+                         monitor=monitor).run()

@@ -20,8 +20,9 @@ from collections.abc import Sequence
 import attrs
 import trio
 
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.hostlog import HostLog
-from mmcore.crawl.protocol import CrawlLimits, CrawlProtocol, FetchingSession, join_url
+from mmcore.crawl.protocol import CrawlProtocol, FetchingSession, join_url
 from mmcore.crawl.store import CrawlStore, PropagationCounts, PropagationRepository
 from mmcore.db import run_db
 from mmcore.logs import kv
@@ -57,7 +58,7 @@ class PropagationResult:
 async def measure_propagation(
     store: CrawlStore,
     protocols: Sequence[CrawlProtocol],
-    limits: CrawlLimits,
+    limits: CrawlerConfig,
     *,
     templates: dict[str, str],
     arch: str,

@@ -21,7 +21,7 @@ Rules every protocol follows (the engine relies on them):
 
 * contact only URLs below the base URL it was given (never follow a link or redirect to another
   host);
-* bound every network operation by :attr:`CrawlLimits.operation_timeout` and every body or listing
+* bound every network operation by :attr:`~mmcore.crawl.config.CrawlerConfig.operation_timeout` and every body or listing
   by the byte caps, and stay cancellable (the engine cancels a host at its deadline);
 * report errors as values (:attr:`CategoryCheck.failure`); raise only for bugs.
 """
@@ -31,9 +31,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
+
+if TYPE_CHECKING:
+    from mmcore.crawl.config import CrawlerConfig
 
 #: file names whose content the HTTP(S) protocol additionally verifies by sha256
 REPOMD_NAME = "repomd.xml"
@@ -89,31 +92,6 @@ class CategoryCheck:
         return cls(verdicts=(), failure=reason, operations=operations)
 
 
-@attrs.frozen
-class CrawlLimits:
-    """Time and size bounds every protocol applies (from the ``[crawler]`` configuration)."""
-
-    #: seconds to establish a connection (TCP + TLS, or the FTP greeting)
-    connect_timeout: float = 10.0
-    #: seconds for one network operation (an HTTP request with its body, one FTP command with its
-    #: listing); a server trickling a byte a second is cut off here
-    operation_timeout: float = 30.0
-    #: seconds for one whole rsync listing of a category
-    listing_timeout: float = 600.0
-    #: largest body read (``repomd.xml`` fetched for its checksum)
-    max_body_bytes: int = 8 * 1024 * 1024
-    #: largest listing read (an rsync or FTP listing)
-    max_listing_bytes: int = 512 * 1024 * 1024
-    #: redirects followed on the same host before giving up
-    max_redirects: int = 3
-    user_agent: str = "mirrormanager-crawler/0.1"
-    #: hosts crawled at once (protocols size their pools and thread limiters with it)
-    concurrency: int = 50
-    #: the rsync client and its extra arguments
-    rsync_command: str = "rsync"
-    rsync_args: tuple[str, ...] = ("--no-motd",)
-
-
 @runtime_checkable
 class ProtocolSession(Protocol):
     """A protocol's resources for one crawl; used concurrently by many host tasks."""
@@ -156,8 +134,12 @@ class CrawlProtocol(Protocol):
     #: lower is tried first among a host category's URLs (rsync 10, http(s) 20, ftp 30)
     preference: int
 
-    def session(self, limits: CrawlLimits) -> AbstractAsyncContextManager[ProtocolSession]:
-        """Open the protocol's shared resources for one crawl."""
+    def session(self, settings: CrawlerConfig) -> AbstractAsyncContextManager[ProtocolSession]:
+        """Open the protocol's shared resources for one crawl.
+
+        :param settings: the ``[crawler]`` settings of this crawl (timeouts, byte caps, user
+            agent, ``concurrency`` to size pools and thread limiters by).
+        """
         ...
 
 

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from mmcore.crawl.protocol import DirectoryExpectation
+from mmcore.events import HostInfo, SiteInfo
 
 
 class CrawlStatus(enum.Enum):
@@ -105,6 +106,9 @@ class HostRecordOutcome:
     marked_not_up2date: int = 0
     created: int = 0
     unseen: int = 0
+    #: when this record disabled the host: its site and details, for the HostDisabled event
+    site: SiteInfo | None = None
+    host: HostInfo | None = None
 
 
 @attrs.frozen

@@ -16,7 +16,9 @@ import attrs
 import httpx
 import trio
 
-from mmcore.commands import CliCommand, CommandContext, CommandError, UsageError
+from mmcore.commands import CommandError, UsageError
+from mmcore.frontend import ServeControl
+from mmcore.runtime import Runtime
 from mmcore.demo import loopback
 from mmcore.demo.scenario import (
     MIRRORS,
@@ -126,21 +128,18 @@ async def availability_table(
 
 
 async def run_demo(
-    ctx: CommandContext, directory: Path, listen: str, out: TextIO, log: TextIO
+    runtime: Runtime, directory: Path, listen: str, out: TextIO, log: TextIO
 ) -> None:
     prepare_directory(directory)
     print(f"demo: generating a master tree in {directory / 'master'}", file=log, flush=True)
     tree = await trio.to_thread.run_sync(generate_master_tree, directory / "master", TREE)
     roots = await trio.to_thread.run_sync(build_mirrors, tree, directory / "mirrors")
-    frontends = {
-        frontend.name: frontend
-        for contributed in ctx.plugin_manager.hook.mm_frontends()
-        for frontend in contributed or ()
-    }
+    frontends = {frontend.name: frontend for frontend in runtime.collect("mm_frontends")}
     missing = {"mirrorlist", "ui"} - frontends.keys()
     if missing:
         raise CommandError(f"the demo needs the frontends {sorted(missing)}; install their plugins")
 
+    demo_runtime: Runtime | None = None
     async with trio.open_nursery() as nursery:
         http_port = await loopback.serve_http(nursery, roots)
         async with loopback.serving_ftp(directory / "mirrors") as ftp_port, loopback.serving_rsync(
@@ -161,13 +160,15 @@ async def run_demo(
             from mmcore.config import load_config
             from mmcore.cli import collect_config_sections
 
-            config = load_config(config_path, collect_config_sections(ctx.plugin_manager))
-            stop = trio.Event()
+            config = load_config(config_path, collect_config_sections(runtime.plugin_manager))
+            demo_runtime = Runtime(config, runtime.plugin_manager, out=out, err=log)
+            control, _reloads = ServeControl.open()
+            stop = control.stop
             started = {}
             for name in ("mirrorlist", "ui"):
                 started[name] = await nursery.start(
                     lambda task_status, f=frontends[name]: f.serve(
-                        config, stop=stop, task_status=task_status
+                        demo_runtime, overrides={}, control=control, task_status=task_status
                     )
                 )
             repositories = demo_repositories(tree)
@@ -187,28 +188,15 @@ async def run_demo(
                 scope.shield = True
                 await trio.sleep(0)  # let the frontends see ``stop``
             nursery.cancel_scope.cancel()
+    if demo_runtime is not None:
+        demo_runtime.close()
 
 
-def run(ctx: CommandContext, args: argparse.Namespace) -> int:
+def run(runtime: Runtime, args: argparse.Namespace) -> int:
     directory = Path(args.dir).resolve()
     try:
-        trio.run(run_demo, ctx, directory, args.listen, ctx.out, ctx.err)
+        trio.run(run_demo, runtime, directory, args.listen, runtime.out, runtime.err)
     except loopback.ServerStartError as exc:
         raise CommandError(str(exc)) from None
-    print("demo: stopped", file=ctx.err)
+    print("demo: stopped", file=runtime.err)
     return 0
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", default="demo", help="working directory (default ./demo)")
-    parser.add_argument(
-        "--listen",
-        default="127.0.0.1:0",
-        metavar="HOST:PORT",
-        help="where the list server listens (default: a free port on 127.0.0.1)",
-    )
-
-
-DEMO_COMMAND = CliCommand(
-    ("demo",), "the whole system end to end on loopback, until Ctrl-C", run, configure
-)

@@ -55,10 +55,6 @@ class MasterDirectory:
     #: regular expressions; a directory whose path (relative to the top, with a leading ``/``)
     #: matches is skipped with its subtree
     excludes: tuple[str, ...] = ()
-    #: rsync source: extra arguments given to rsync
-    options: tuple[str, ...] = ()
-    #: rsync source: seconds the listing may take before rsync is killed and the category fails
-    timeout: float = 3600.0
     #: fullfiletimelist source: the list file. Empty: the first ``fullfiletimelist-*`` found in
     #: ``path`` or its nearest parent directory having one (its paths are relative to where it is)
     fullfiletimelist: str = ""

@@ -12,10 +12,9 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
-import pluggy
 
 from mmcore.db import run_db
 from mmcore.events import MasterTreeChanged
@@ -27,6 +26,9 @@ from mmcore.scan.repomap import BUILTIN_RULES, RepositoryRule
 from mmcore.scan.source import ScannerSource, SourceError, SourceRequest
 from mmcore.scan.store import CategoryTarget, ScanStore
 from mmcore.store import StoreError
+
+if TYPE_CHECKING:
+    from mmcore.runtime import Runtime
 
 log = logging.getLogger("mmcore.scan")
 
@@ -71,22 +73,19 @@ def rule_from_config(rule: RepositoryRuleConfig) -> RepositoryRule:
     return RepositoryRule.of(rule.categories, rule.match, rule.prefix, rule.unless)
 
 
-def collect_rules(config: UmdlConfig, pm: pluggy.PluginManager | None) -> tuple[RepositoryRule, ...]:
+def collect_rules(config: UmdlConfig, runtime: Runtime | None) -> tuple[RepositoryRule, ...]:
     """Config rules first, then plugins' (``mm_repository_rules``), then the built-in table."""
     rules = [rule_from_config(r) for r in config.repository_rule]
-    if pm is not None:
-        for contributed in pm.hook.mm_repository_rules():
-            for rule in contributed or ():
-                rules.append(rule if isinstance(rule, RepositoryRule)
-                             else rule_from_config(rule))
+    if runtime is not None:
+        for rule in runtime.collect("mm_repository_rules"):
+            rules.append(rule if isinstance(rule, RepositoryRule) else rule_from_config(rule))
     return tuple(rules) + BUILTIN_RULES
 
 
-def collect_sources(pm: pluggy.PluginManager) -> dict[str, ScannerSource]:
+def collect_sources(runtime: Runtime) -> dict[str, ScannerSource]:
     sources: dict[str, ScannerSource] = {}
-    for contributed in pm.hook.mm_scanner_sources():
-        for source in contributed or ():
-            sources.setdefault(source.name, source)
+    for source in runtime.collect("mm_scanner_sources"):
+        sources.setdefault(source.name, source)
     return sources
 
 
@@ -99,10 +98,13 @@ async def run_umdl(
     categories: Sequence[str] = (),
     delete_directories: bool = False,
     force: bool = False,
-    pm: pluggy.PluginManager | None = None,
+    runtime: Runtime | None = None,
     progress_stream: TextIO | None = None,
 ) -> UmdlReport:
     """Scan the selected categories in turn.
+
+    :param runtime: announces :class:`MasterTreeChanged` for each category that changed
+        (``None``: no events, for tests and benchmarks driving the engine directly).
 
     :raises SelectionError: ``categories`` names an unconfigured category.
     """
@@ -118,7 +120,7 @@ async def run_umdl(
     outcomes = []
     with _rare_collections():
         for master in select_masters(config.master, categories):
-            outcome = await _scan_one(config, store, master, sources, policy, force, pm,
+            outcome = await _scan_one(config, store, master, sources, policy, force, runtime,
                                       progress_stream)
             outcomes.append(outcome)
     report = UmdlReport(tuple(outcomes), time.monotonic() - started)
@@ -165,7 +167,7 @@ async def _scan_one(
     sources: dict[str, ScannerSource],
     policy: ScanPolicy,
     force: bool,
-    pm: pluggy.PluginManager | None,
+    runtime: Runtime | None,
     progress_stream: TextIO | None,
 ) -> CategoryOutcome:
     name = master.category
@@ -240,7 +242,7 @@ async def _scan_one(
         directories_deleted=w.directories_deleted, repositories_added=w.repositories_added,
         file_details_added=w.file_details_added, file_details_aged=w.file_details_aged,
         metadata_errors=stats.metadata_errors, seconds=f"{stats.seconds:.2f}"))
-    if w.wrote and pm is not None:
+    if w.wrote and runtime is not None:
         event = MasterTreeChanged(
             category=name,
             directories_added=w.directories_added,
@@ -251,7 +253,7 @@ async def _scan_one(
             changed_paths=tuple(changed),
             truncated=len(changed) >= 1000,
         )
-        pm.hook.mm_event_master_tree_changed(event=event)
+        runtime.announce(event)
     return CategoryOutcome(name, stats)
 
 

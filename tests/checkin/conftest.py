@@ -17,8 +17,12 @@ from hypercorn.trio import serve as hypercorn_serve
 from checkin_world import World, populate
 from mirrormanager_quart_ui.app import create_app
 from mirrormanager_quart_ui.config import UiConfig
+from mmcore import hookimpl
 from mmcore.checkin.config import CheckinConfig
+from mmcore.config import Config
 from mmcore.events import HostCheckedIn
+from mmcore.plugins import get_plugin_manager
+from mmcore.runtime import Runtime
 
 #: small limits, so the limit tests stay small
 TEST_LIMITS = CheckinConfig(max_request_bytes=64 * 1024, max_payload_bytes=1024 * 1024,
@@ -48,10 +52,24 @@ def world(store) -> World:
     return populate(store)
 
 
+class EventRecorder:
+    """A plugin receiving the check-in events the runtime announces."""
+
+    def __init__(self) -> None:
+        self.events: list[HostCheckedIn] = []
+
+    @hookimpl
+    def mm_event_host_checked_in(self, event: HostCheckedIn, runtime: Runtime) -> None:
+        assert isinstance(runtime, Runtime)
+        self.events.append(event)
+
+
 @pytest.fixture
 async def checkin_server(store, world: World, nursery: trio.Nursery) -> AsyncIterator[CheckinServer]:
-    events: list[HostCheckedIn] = []
-    app = create_app(store, UiConfig(), checkin=TEST_LIMITS, announce=events.append)
+    recorder = EventRecorder()
+    runtime = Runtime(Config(), get_plugin_manager(load_entry_points=False,
+                                                   extra_plugins=[recorder]))
+    app = create_app(store, UiConfig(), checkin=TEST_LIMITS, announce=runtime.announce)
     config = HypercornConfig()
     config.bind = ["127.0.0.1:0"]
     config.accesslog = None
@@ -60,5 +78,5 @@ async def checkin_server(store, world: World, nursery: trio.Nursery) -> AsyncIte
         lambda task_status: hypercorn_serve(app, config, shutdown_trigger=stop.wait,
                                             task_status=task_status)
     )
-    yield CheckinServer(url=f"{binds[0]}/xmlrpc", events=events, world=world)
+    yield CheckinServer(url=f"{binds[0]}/xmlrpc", events=recorder.events, world=world)
     stop.set()

@@ -90,7 +90,7 @@ async def test_mm2_client_updates_adds_and_deletes(checkin_server, store, tmp_pa
     assert host.last_checked_in is not None and host.last_checked_in >= before
     assert host.user_active  # the report did not say
     [event] = checkin_server.events
-    assert (event.host_name, event.site_name, event.categories) == (
+    assert (event.host.name, event.site.name, event.categories) == (
         PRIVATE_HOST, SITE, ("Fedora Linux", "Fedora EPEL"))
     assert (event.directories_updated, event.directories_added,
             event.directories_deleted) == (4, 4, 2)

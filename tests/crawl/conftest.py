@@ -19,8 +19,9 @@ import trio
 
 from crawl_servers import read_port, stop_process
 from crawl_trees import build_master, build_mirror, expectations
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.mirrorserver import Behaviour, MirrorServer, MirrorSite
-from mmcore.crawl.protocol import CrawlLimits, DirectoryExpectation
+from mmcore.crawl.protocol import DirectoryExpectation
 from mmcore.demo.loopback import free_port, write_rsyncd_config
 
 HERE = Path(__file__).parent
@@ -46,8 +47,8 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
 
 
 @pytest.fixture
-def limits() -> CrawlLimits:
-    return CrawlLimits(
+def limits() -> CrawlerConfig:
+    return CrawlerConfig(
         connect_timeout=2,
         operation_timeout=2,
         listing_timeout=6,

@@ -49,6 +49,34 @@ async def test_crawl_command(tmp_path, store_url, trees, http_mirrors):
     store.close()
 
 
+async def test_results_that_cannot_be_saved_are_not_reported_as_ok(
+    tmp_path, store_url, trees, http_mirrors
+):
+    """The crawl works, the writes fail: the summary says so and the command fails."""
+    store = SqlStore(store_url)
+    store.upgrade()
+    populate(store, trees.master_top, trees.directories, [
+        MirrorSpec("full.example", (http_mirrors.url("full"),)),
+        MirrorSpec("stale.example", (http_mirrors.url("stale"),)),
+    ])
+    with store.engine.begin() as conn:  # every write of a host row is refused
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("CREATE TRIGGER no_writes BEFORE UPDATE ON host "
+                                 "BEGIN SELECT RAISE(ABORT, 'host is read-only'); END")
+        else:
+            conn.exec_driver_sql("CREATE FUNCTION no_writes() RETURNS trigger AS $$ BEGIN "
+                                 "RAISE EXCEPTION 'host is read-only'; END $$ LANGUAGE plpgsql")
+            conn.exec_driver_sql("CREATE TRIGGER no_writes BEFORE UPDATE ON host "
+                                 "FOR EACH ROW EXECUTE FUNCTION no_writes()")
+    config = crawl_config(tmp_path, store_url, auto_disable=2)
+    code, out, err = await run_cli(["--config", config, "crawl"])
+    assert code == 1
+    assert "0 ok, 0 failed" in out and "2 NOT RECORDED" in out
+    assert out.count("NOT RECORDED: ") == 2 and "host is read-only" in out
+    assert "2 hosts' results could not be recorded" in err and "Traceback" not in err
+    store.close()
+
+
 async def test_propagation_command(tmp_path, store_url, trees, http_mirrors):
     store = SqlStore(store_url)
     store.upgrade()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 from functools import partial
 
-import pluggy
 import pytest
 import sqlalchemy as sa
 import trio
@@ -19,10 +18,16 @@ from mirrormanager_http.protocol import HttpProtocol
 from mirrormanager_pg_store import schema as t
 from mirrormanager_rsync.protocol import RsyncProtocol
 
-import mmcore.hookspecs
+from mmcore.crawl.config import CrawlerConfig
+from broken_notifier import NAME as BROKEN_NAME
+from broken_notifier import BrokenNotifier, assert_logged
+
 from mmcore import hookimpl
+from mmcore.config import Config
+from mmcore.plugins import get_plugin_manager
+from mmcore.runtime import Runtime
 from mmcore.crawl.engine import CrawlOptions, crawl
-from mmcore.crawl.protocol import CrawlLimits
+
 from mmcore.crawl.store import CategoryRecord, CrawlSelection, CrawlStatus, HostCrawlRecord
 
 PROTOCOLS = [HttpProtocol(), FtpProtocol(), RsyncProtocol()]
@@ -50,11 +55,10 @@ class Recorder:
         self.disabled.append(event)
 
 
-def plugin_manager(recorder: Recorder) -> pluggy.PluginManager:
-    pm = pluggy.PluginManager(mmcore.hookspecs.PROJECT_NAME)
-    pm.add_hookspecs(mmcore.hookspecs)
-    pm.register(recorder)
-    return pm
+def recording_runtime(recorder: Recorder, store) -> Runtime:
+    """A runtime whose only plugin is ``recorder`` (the store is the test's)."""
+    pm = get_plugin_manager(load_entry_points=False, extra_plugins=[recorder])
+    return Runtime(Config(), pm, store=store)
 
 
 def refused_port() -> int:
@@ -89,12 +93,12 @@ async def test_crawl_every_protocol_against_real_servers(
     ]
     ids = populate(crawl_store, trees.master_top, trees.directories, mirrors)
     recorder = Recorder()
-    limits = CrawlLimits(connect_timeout=5, operation_timeout=20, listing_timeout=20, concurrency=8)
+    limits = CrawlerConfig(connect_timeout=5, operation_timeout=20, listing_timeout=20, concurrency=8)
     options = CrawlOptions(concurrency=8, host_timeout=3, auto_disable=4, log_dir=tmp_path / "logs")
 
     start = trio.current_time()
     summary = await crawl(crawl_store, PROTOCOLS, limits, options,
-                          hook=plugin_manager(recorder).hook)
+                          runtime=recording_runtime(recorder, crawl_store))
     elapsed = trio.current_time() - start
 
     by_name = {r.host_name: r for r in summary.results}
@@ -140,11 +144,11 @@ async def test_auto_disable_after_configured_failures_and_reenable(crawl_store, 
         MirrorSpec("fine", (http_mirrors.url("full"),)),
     ])
     recorder = Recorder()
-    hook = plugin_manager(recorder).hook
-    limits = CrawlLimits(connect_timeout=2, operation_timeout=2, concurrency=4)
+    runtime = recording_runtime(recorder, crawl_store)
+    limits = CrawlerConfig(connect_timeout=2, operation_timeout=2, concurrency=4)
     options = CrawlOptions(concurrency=4, host_timeout=10, auto_disable=3)
     for expected_failures in (1, 2, 3):
-        summary = await crawl(crawl_store, PROTOCOLS, limits, options, hook=hook)
+        summary = await crawl(crawl_store, PROTOCOLS, limits, options, runtime=runtime)
         result = next(r for r in summary.results if r.host_name == "broken")
         assert result.status is CrawlStatus.FAILURE
         assert "connection failed" in result.reason
@@ -155,7 +159,7 @@ async def test_auto_disable_after_configured_failures_and_reenable(crawl_store, 
     # the failing host's directories were left as they were (MirrorManager2 only counts)
     assert set(hcd_state(crawl_store, ids["broken"]).values()) == {True}
 
-    summary = await crawl(crawl_store, PROTOCOLS, limits, options, hook=hook)
+    summary = await crawl(crawl_store, PROTOCOLS, limits, options, runtime=runtime)
     assert [r.host_name for r in summary.results] == ["fine"]
 
     # the owner fixes the mirror; a crawl including disabled hosts re-enables it
@@ -165,9 +169,31 @@ async def test_auto_disable_after_configured_failures_and_reenable(crawl_store, 
                      .where(t.host_category_url.c.url.like(f"%:{dead}/%")))
     options = CrawlOptions(concurrency=4, host_timeout=10, auto_disable=3,
                            selection=CrawlSelection(include_disabled=True))
-    await crawl(crawl_store, PROTOCOLS, limits, options, hook=hook)
+    await crawl(crawl_store, PROTOCOLS, limits, options, runtime=runtime)
     row = host_row(crawl_store, ids["broken"])
     assert row.user_active is True and row.crawl_failures == 0 and row.disable_reason is None
+
+
+async def test_a_raising_event_handler_does_not_stop_the_crawl(
+    crawl_store, trees, http_mirrors, caplog
+):
+    ids = populate(crawl_store, trees.master_top, trees.directories, [
+        MirrorSpec("a", (http_mirrors.url("full"),)),
+        MirrorSpec("b", (http_mirrors.url("stale"),)),
+    ])
+    recorder, broken = Recorder(), BrokenNotifier()
+    runtime = recording_runtime(recorder, crawl_store)
+    runtime.plugin_manager.register(broken, name=BROKEN_NAME)
+    limits = CrawlerConfig(connect_timeout=2, operation_timeout=5, concurrency=4)
+    with caplog.at_level("ERROR"):
+        summary = await crawl(crawl_store, PROTOCOLS, limits, CrawlOptions(concurrency=4),
+                              runtime=runtime)
+    assert sorted((r.host_name, r.status) for r in summary.results) == [
+        ("a", CrawlStatus.OK), ("b", CrawlStatus.OK)]
+    assert not summary.record_errors
+    assert {e.host_name for e in recorder.crawled} == {"a", "b"} and broken.calls == 2
+    assert_logged(caplog, "mm_event_host_crawled")
+    assert host_row(crawl_store, ids["a"]).last_crawled is not None  # recorded all the same
 
 
 async def test_dry_run_writes_nothing_and_selection_filters(crawl_store, trees, http_mirrors):
@@ -175,7 +201,7 @@ async def test_dry_run_writes_nothing_and_selection_filters(crawl_store, trees, 
         MirrorSpec("stale", (http_mirrors.url("stale"),)),
         MirrorSpec("other", (http_mirrors.url("missing_repo"),), country="US"),
     ])
-    limits = CrawlLimits(connect_timeout=2, operation_timeout=2, concurrency=4)
+    limits = CrawlerConfig(connect_timeout=2, operation_timeout=2, concurrency=4)
     summary = await crawl(crawl_store, PROTOCOLS, limits,
                           CrawlOptions(dry_run=True, continents=("EU",)))
     assert [(r.host_name, r.status) for r in summary.results] == [

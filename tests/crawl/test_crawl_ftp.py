@@ -9,10 +9,11 @@ import trio
 from crawl_trees import expected_verdicts
 from mirrormanager_ftp.protocol import FtpProtocol, parse_list_line, parse_mlsd_line
 
-from mmcore.crawl.protocol import CategoryCheck, CrawlLimits
+from mmcore.crawl.config import CrawlerConfig
+from mmcore.crawl.protocol import CategoryCheck
 
 
-async def check(limits: CrawlLimits, url: str, trees, host_log) -> CategoryCheck:
+async def check(limits: CrawlerConfig, url: str, trees, host_log) -> CategoryCheck:
     async with FtpProtocol().session(limits) as session:
         return await session.check_category(url, trees.directories, host_log)
 
@@ -51,7 +52,7 @@ async def test_many_hosts_at_once_share_the_thread_limiter(ftp_mirrors, trees, l
 
 
 async def test_host_deadline_cancels_a_blocked_thread(ftp_mirrors, trees, host_log):
-    limits = CrawlLimits(connect_timeout=30, operation_timeout=30, concurrency=2)
+    limits = CrawlerConfig(connect_timeout=30, operation_timeout=30, concurrency=2)
     start = trio.current_time()
     with trio.move_on_after(1):
         await check(limits, ftp_mirrors.url("hang"), trees, host_log)

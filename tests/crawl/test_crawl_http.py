@@ -10,10 +10,11 @@ import trio
 from crawl_trees import expected_verdicts
 from mirrormanager_http.protocol import HttpProtocol
 
-from mmcore.crawl.protocol import CategoryCheck, CrawlLimits
+from mmcore.crawl.config import CrawlerConfig
+from mmcore.crawl.protocol import CategoryCheck
 
 
-async def check(limits: CrawlLimits, url: str, trees, host_log, verify=True) -> CategoryCheck:
+async def check(limits: CrawlerConfig, url: str, trees, host_log, verify=True) -> CategoryCheck:
     async with HttpProtocol(verify=verify).session(limits) as session:
         return await session.check_category(url, trees.directories, host_log)
 

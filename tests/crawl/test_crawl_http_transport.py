@@ -16,8 +16,9 @@ from crawl_servers import read_port, stop_process
 from crawl_trees import UPDATES, expected_verdicts
 from mirrormanager_http.protocol import HttpProtocol, describe_error
 
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.mirrorserver import MirrorServer, MirrorSite, load_sites
-from mmcore.crawl.protocol import CrawlLimits
+
 
 # -- a raw HTTP/1.1 server whose answers the test scripts ----------------------------------------
 
@@ -133,7 +134,7 @@ async def test_body_shorter_than_content_length_is_a_malformed_response(
 
 
 def test_describe_error_names_httpcore_failures():
-    limits = CrawlLimits(connect_timeout=3, operation_timeout=7)
+    limits = CrawlerConfig(connect_timeout=3, operation_timeout=7)
     url = "http://mirror.example/x"
     assert describe_error(httpcore.ConnectTimeout(), url, limits).startswith(
         "timeout after 3s connecting"

@@ -12,10 +12,11 @@ from crawl_servers import stalling_proxy
 from crawl_trees import expected_verdicts
 from mirrormanager_rsync.protocol import RsyncProtocol
 
-from mmcore.crawl.protocol import CategoryCheck, CrawlLimits
+from mmcore.crawl.config import CrawlerConfig
+from mmcore.crawl.protocol import CategoryCheck
 
 
-async def check(limits: CrawlLimits, url: str, trees, host_log) -> CategoryCheck:
+async def check(limits: CrawlerConfig, url: str, trees, host_log) -> CategoryCheck:
     async with RsyncProtocol().session(limits) as session:
         return await session.check_category(url, trees.directories, host_log)
 
@@ -58,7 +59,7 @@ async def test_server_hanging_mid_listing_is_cut_off(nursery, rsync_mirrors, tre
 
 
 async def test_listing_byte_cap(rsync_mirrors, trees, host_log):
-    limits = CrawlLimits(max_listing_bytes=200, operation_timeout=5, listing_timeout=5)
+    limits = CrawlerConfig(max_listing_bytes=200, operation_timeout=5, listing_timeout=5)
     start = trio.current_time()
     result = await check(limits, rsync_mirrors.url("full"), trees, host_log)
     assert result.failure is not None and "larger than 200 bytes" in result.failure
@@ -79,7 +80,7 @@ def _listing_processes(url: str) -> list[psutil.Process]:
 
 async def test_cancellation_kills_rsync(nursery, rsync_mirrors, trees, host_log):
     port = await nursery.start(partial(stalling_proxy, rsync_mirrors.port, 0))
-    limits = CrawlLimits(operation_timeout=60, connect_timeout=60, listing_timeout=60)
+    limits = CrawlerConfig(operation_timeout=60, connect_timeout=60, listing_timeout=60)
     start = trio.current_time()
     with trio.move_on_after(1):
         await check(limits, f"rsync://127.0.0.1:{port}/full/linux", trees, host_log)

@@ -8,9 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from mirrormanager_pg_store import schema
-from mmcore.commands import CommandContext, CommandError
+from mmcore.commands import CommandError
 from mmcore.config import Config
-from mmcore.dataset import DATASET_COMMAND, SCALES, Dataset, DatasetRefused, load_dataset
+from mmcore.plugins import get_plugin_manager
+from mmcore.builtins.commands import configure_dataset
+from mmcore.dataset import SCALES, Dataset, DatasetRefused, load_dataset, run
+from mmcore.runtime import Runtime
 from mmcore.store import SchemaOutOfDate
 
 
@@ -96,20 +99,19 @@ def test_topdirs_paths_and_repositories_are_consistent(small_loaded) -> None:
         assert repo_without_repodata == 0
 
 
-def _context(store) -> tuple[CommandContext, io.StringIO, io.StringIO]:
+def _context(store) -> tuple[Runtime, io.StringIO, io.StringIO]:
     out, err = io.StringIO(), io.StringIO()
-    return CommandContext(config=Config(), plugin_manager=None, out=out, err=err,
-                          store=store), out, err
+    return Runtime(Config(), get_plugin_manager(load_entry_points=False), out=out, err=err,
+                   store=store), out, err
 
 
 def _run(store, *argv: str) -> tuple[int, str, str]:
     import argparse
 
     parser = argparse.ArgumentParser()
-    assert DATASET_COMMAND.configure is not None
-    DATASET_COMMAND.configure(parser)
-    context, out, err = _context(store)
-    status = DATASET_COMMAND.run(context, parser.parse_args(list(argv)))
+    configure_dataset(parser)
+    runtime, out, err = _context(store)
+    status = run(runtime, parser.parse_args(list(argv)))
     return status, out.getvalue(), err.getvalue()
 
 

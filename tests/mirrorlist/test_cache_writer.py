@@ -186,10 +186,13 @@ async def test_async_write_through_the_hook_interface(
 ) -> None:
     populate(cache_store.engine)
     from mmcore.config import Config
+    from mmcore.plugins import get_plugin_manager
+    from mmcore.runtime import Runtime
 
-    config = Config(sections={"mirrorlist": MirrorlistConfig()})
+    runtime = Runtime(Config(sections={"mirrorlist": MirrorlistConfig()}),
+                      get_plugin_manager(load_entry_points=False), store=cache_store)
     path = tmp_path / "sub" / "cache.proto"
-    result = await writer.write(cache_store, path, config)
+    result = await writer.write(runtime, path)
     assert result.path == path and path.stat().st_size == result.bytes
     assert pb.MirrorList.FromString(path.read_bytes()).Time == NOW
 

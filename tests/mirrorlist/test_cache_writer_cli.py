@@ -10,6 +10,9 @@ from mirrormanager_pg_store.store import SqlStore
 from cache_writer_data import populate
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 
+from broken_notifier import NAME as BROKEN_NAME
+from broken_notifier import BrokenNotifier, assert_logged
+
 from mmcore import hookimpl
 from mmcore.cli import main
 from mmcore.plugins import get_plugin_manager
@@ -22,8 +25,8 @@ class StoreAndEvents:
         self.events: list = []
 
     @hookimpl
-    def mm_open_store(self, url: str, config):
-        return SqlStore(url)
+    def mm_open_store(self, url: str, create: bool):
+        return SqlStore(url, create=create)
 
     @hookimpl
     def mm_event_cache_written(self, event) -> None:
@@ -83,3 +86,15 @@ def test_unknown_format_is_a_usage_error(setup) -> None:
     assert status == 2
     assert "unknown cache format 'nope'" in err and "protobuf" in err
     assert recorder.events == []
+
+
+def test_a_raising_event_handler_does_not_break_the_write(setup, caplog) -> None:
+    tmp_path, config, pm, recorder = setup
+    broken = BrokenNotifier()
+    pm.register(broken, name=BROKEN_NAME)
+    with caplog.at_level("ERROR"):
+        status, out, err = run(pm, "--config", str(config), "cache", "write")
+    assert status == 0, err
+    assert (tmp_path / "var" / "cache.proto").exists() and "wrote" in out
+    assert broken.calls == 1 and len(recorder.events) == 1  # the other handler still ran
+    assert_logged(caplog, "mm_event_cache_written")

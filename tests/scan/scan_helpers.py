@@ -40,7 +40,8 @@ def masters(tree: MasterTree, source: str = "directory", **extra: Any) -> tuple[
 
 async def scan(store: Any, config_masters: Sequence[MasterDirectory], **kwargs: Any) -> UmdlReport:
     config = UmdlConfig(master=tuple(config_masters))
-    report = await run_umdl(config, store, sources=SOURCES, **kwargs)
+    kwargs.setdefault("sources", SOURCES)
+    report = await run_umdl(config, store, **kwargs)
     return report
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from mmcore.mastertree import MasterTree, write_fullfiletimelist
 from rsyncd import rsync_daemon
 from mirrormanager_pg_store.store import SqlStore
-from scan_helpers import dump, masters, scan
+from mirrormanager_rsync.config import RsyncSettings
+from mirrormanager_rsync.source import RsyncSource
+from scan_helpers import SOURCES, dump, masters, scan
 from system_tools import needs_rsync
 
 pytestmark = needs_rsync
@@ -43,7 +45,7 @@ async def test_all_sources_give_the_same_database(store_url, tree: MasterTree, t
             "directory": masters(tree, "directory"),
             "fullfiletimelist": masters(tree, "fullfiletimelist"),
             "rsync": masters(tree, "rsync", **{
-                c.name: {"url": f"{url}/{c.topdir}", "timeout": 60.0} for c in tree.categories}),
+                c.name: {"url": f"{url}/{c.topdir}"} for c in tree.categories}),
             # a saved listing, with a local copy to read repomd.xml and checksum files from
             "file": masters(tree, "file", **{
                 c.name: {"url": str(files[c.name]), "path": str(tree.root / c.topdir)}
@@ -102,11 +104,11 @@ async def test_rsync_failure_and_hang_fail_the_category(scan_store, tree: Master
         silent.listen(5)
         port = silent.getsockname()[1]
         config = masters(tree, "rsync", **{
-            "Fedora Linux": {"url": f"rsync://127.0.0.1:{port}/master/pub/fedora/linux",
-                             "timeout": 1.5},
-            "Fedora EPEL": {"url": str(tmp_path / "does-not-exist"), "timeout": 30.0},
+            "Fedora Linux": {"url": f"rsync://127.0.0.1:{port}/master/pub/fedora/linux"},
+            "Fedora EPEL": {"url": str(tmp_path / "does-not-exist")},
         })
-        report = await scan(scan_store, config)
+        impatient = RsyncSource(RsyncSettings(scan_timeout=1.5))
+        report = await scan(scan_store, config, sources={**SOURCES, "rsync": impatient})
     errors = {o.category: o.error for o in report.failed}
     assert "did not finish within 1.5s" in errors["Fedora Linux"]
     assert "exited with status" in errors["Fedora EPEL"]

@@ -25,9 +25,9 @@ from urllib.parse import unquote, urlsplit
 
 import trio
 
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.protocol import (
     CategoryCheck,
-    CrawlLimits,
     DirectoryExpectation,
     DirectoryVerdict,
     compare_listing,
@@ -85,7 +85,7 @@ def parse_list_line(line: str) -> tuple[str, str, int | None] | None:
 class FtpConnection:
     """A blocking FTP client for one host category (used from one worker thread at a time)."""
 
-    def __init__(self, host: str, port: int, limits: CrawlLimits) -> None:
+    def __init__(self, host: str, port: int, limits: CrawlerConfig) -> None:
         self.host = host
         self.port = port
         self.limits = limits
@@ -178,7 +178,7 @@ class FtpConnection:
                 pass
 
 
-def describe(exc: BaseException, what: str, limits: CrawlLimits) -> str:
+def describe(exc: BaseException, what: str, limits: CrawlerConfig) -> str:
     if isinstance(exc, trio.TooSlowError | TimeoutError | socket.timeout):
         return f"timeout after {limits.operation_timeout:g}s: {what}"
     if isinstance(exc, ConnectionRefusedError):
@@ -195,7 +195,7 @@ def describe(exc: BaseException, what: str, limits: CrawlLimits) -> str:
 
 
 class FtpSession:
-    def __init__(self, limits: CrawlLimits) -> None:
+    def __init__(self, limits: CrawlerConfig) -> None:
         self.limits = limits
         #: worker threads doing FTP at once
         self.limiter = trio.CapacityLimiter(max(1, limits.concurrency))
@@ -265,5 +265,5 @@ class FtpProtocol:
     preference = 30
 
     @asynccontextmanager
-    async def session(self, limits: CrawlLimits) -> AsyncIterator[FtpSession]:
+    async def session(self, limits: CrawlerConfig) -> AsyncIterator[FtpSession]:
         yield FtpSession(limits)

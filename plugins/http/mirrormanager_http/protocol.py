@@ -48,10 +48,10 @@ import httpcore
 import httpx
 import trio
 
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.protocol import (
     REPOMD_NAME,
     CategoryCheck,
-    CrawlLimits,
     DirectoryExpectation,
     DirectoryVerdict,
     ExpectedFile,
@@ -129,7 +129,7 @@ class Target:
     text: str
 
 
-def describe_error(exc: BaseException, url: str, limits: CrawlLimits) -> str:
+def describe_error(exc: BaseException, url: str, limits: CrawlerConfig) -> str:
     """One line saying what went wrong with ``url``, from the exception trio, httpcore or the
     OS raised (httpcore wraps socket and TLS errors: the cause is looked for in the chain)."""
     if isinstance(exc, httpcore.ConnectTimeout):
@@ -356,7 +356,7 @@ class HttpSession:
 
     def __init__(
         self,
-        limits: CrawlLimits,
+        limits: CrawlerConfig,
         *,
         timeouts: dict[str, float],
         headers: list[tuple[bytes, bytes]],
@@ -587,7 +587,7 @@ class HttpProtocol:
         self.verify = verify
 
     @asynccontextmanager
-    async def session(self, limits: CrawlLimits) -> AsyncIterator[HttpSession]:
+    async def session(self, limits: CrawlerConfig) -> AsyncIterator[HttpSession]:
         # httpcore logs every step of every request at DEBUG: thousands of lines per mirror;
         # the host logs say what matters
         for name in ("httpx", "httpcore"):

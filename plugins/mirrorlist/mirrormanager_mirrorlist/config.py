@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+from mmcore.validators import at_least, listen_address, positive
+
 
 @attrs.frozen
 class MirrorlistConfig:
@@ -14,17 +16,17 @@ class MirrorlistConfig:
     cache_path: str = "var/mirrorlist_cache.proto"
     #: seconds allowed for resolving every host netblock given as a DNS name, all together;
     #: names not resolved by then are left out (and logged)
-    dns_timeout: float = 5.0
+    dns_timeout: float = attrs.field(default=5.0, validator=positive)
     #: names resolved in parallel
-    dns_workers: int = 16
+    dns_workers: int = attrs.field(default=16, validator=at_least(1))
 
     # ---- list server (``mirrormanager serve mirrorlist``) ---------------------------------
     #: ``HOST:PORT`` to listen on (``[::]:3000`` for every IPv6 and IPv4 address)
-    listen: str = "127.0.0.1:3000"
+    listen: str = attrs.field(default="127.0.0.1:3000", validator=listen_address)
     #: worker processes sharing the port (SO_REUSEPORT); 1 serves from the main process
-    workers: int = 1
+    workers: int = attrs.field(default=1, validator=at_least(1))
     #: below this many usable hosts the global list is added (upstream ``--minimum``)
-    minimum: int = 5
+    minimum: int = attrs.field(default=5, validator=at_least(0))
     #: MaxMind GeoIP2/GeoLite2 Country database; "" = no GeoIP (every client is ``N/A``)
     geoip: str = ""
     #: ``global_netblocks.txt`` (``CIDR ASN`` lines) for ASN matching; "" = no ASN matching
@@ -34,9 +36,9 @@ class MirrorlistConfig:
     #: access-statistics log in upstream's format; "" = no access log
     access_log: str = "var/mirrorlist.log"
     #: seconds between checks of the input files for changes (0: reload only on SIGHUP)
-    watch_interval: float = 2.0
+    watch_interval: float = attrs.field(default=2.0, validator=at_least(0))
     #: bound of the per-directory view cache (views, plans, metalink templates), in entries
-    view_capacity: int = 4_000_000
+    view_capacity: int = attrs.field(default=4_000_000, validator=at_least(1))
     #: parse every cache entry at load time (rejects schema violations; costs load time)
     validate_cache: bool = True
     #: take the client address from the last ``X-Forwarded-For`` element (upstream behaviour)
@@ -44,16 +46,16 @@ class MirrorlistConfig:
     #: start and answer 503 until a valid cache appears, instead of failing at start
     allow_missing_cache: bool = False
     #: longest request target (path and query string) accepted, bytes (longer: 414)
-    max_target_bytes: int = 8192
+    max_target_bytes: int = attrs.field(default=8192, validator=at_least(64))
     #: largest request header block accepted, bytes (larger: 431)
-    max_header_bytes: int = 16384
+    max_header_bytes: int = attrs.field(default=16384, validator=at_least(256))
     #: most request header lines accepted (more: 431)
-    max_headers: int = 100
+    max_headers: int = attrs.field(default=100, validator=at_least(1))
     #: largest request body accepted, bytes (larger: 413)
-    max_body_bytes: int = 65536
+    max_body_bytes: int = attrs.field(default=65536, validator=at_least(0))
     #: seconds a request may take to arrive (slower clients get 408)
-    request_timeout: float = 10.0
+    request_timeout: float = attrs.field(default=10.0, validator=positive)
     #: seconds an idle keep-alive connection is kept open
-    keepalive_timeout: float = 30.0
+    keepalive_timeout: float = attrs.field(default=30.0, validator=positive)
     #: open connections per worker (the oldest waiting one is closed to make room)
-    max_connections: int = 1024
+    max_connections: int = attrs.field(default=1024, validator=at_least(1))

@@ -1,47 +1,45 @@
-"""The ``mirrorlist`` frontend and the ``mirrormanager serve mirrorlist`` command."""
+"""The ``mirrorlist`` frontend, run by the core's ``mirrormanager serve mirrorlist``.
+
+Light on purpose (it is loaded to build the command line): the server is imported in
+:meth:`MirrorlistFrontend.serve`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import trio
 
-from mmcore.commands import CliCommand, CommandContext, CommandError, UsageError
-from mmcore.config import Config
-from mmcore.frontend import FrontendStarted
+if TYPE_CHECKING:
+    import trio
 
-from mirrormanager_mirrorlist.config import MirrorlistConfig
-from mirrormanager_mirrorlist.httpserver import HttpLimits
-from mirrormanager_mirrorlist.inputs import LoadError
-from mirrormanager_mirrorlist.server import ServerSettings, Started, run_server
+    from mmcore.frontend import FrontendStarted, ServeControl
+    from mmcore.runtime import Runtime
 
-log = logging.getLogger(__name__)
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
+    from mirrormanager_mirrorlist.server import ServerSettings
 
-
-def split_listen(listen: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[V6]:PORT``, ``HOST`` (port 3000) -> (host, port)."""
-    host, port_text = listen, "3000"
-    if listen.startswith("["):
-        host, _, rest = listen[1:].partition("]")
-        if rest.startswith(":"):
-            port_text = rest[1:]
-    elif listen.count(":") == 1:
-        host, _, port_text = listen.partition(":")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise UsageError(f"--listen {listen!r}: the port must be a number") from None
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--listen {listen!r}: port out of range")
-    return host or "127.0.0.1", port
+#: command-line flag -> ``[mirrorlist]`` key
+_FLAGS = {
+    "cache": "cache_path",
+    "workers": "workers",
+    "geoip": "geoip",
+    "netblocks": "netblocks",
+    "continents": "continents",
+    "minimum": "minimum",
+    "log": "access_log",
+}
 
 
 def settings_from_config(section: MirrorlistConfig) -> ServerSettings:
-    host, port = split_listen(section.listen)
+    from mmcore.validators import parse_listen
+
+    from mirrormanager_mirrorlist.httpserver import HttpLimits
+    from mirrormanager_mirrorlist.server import ServerSettings
+
+    host, port = parse_listen(section.listen, default_port=3000)
     return ServerSettings(
         cache=section.cache_path,
         host=host,
@@ -72,104 +70,59 @@ def settings_from_config(section: MirrorlistConfig) -> ServerSettings:
 @attrs.frozen
 class MirrorlistFrontend:
     name: str = "mirrorlist"
+    help: str = "answer /mirrorlist and /metalink from the protobuf cache"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--cache", help="protobuf cache file ([mirrorlist] cache_path)")
+        parser.add_argument("--workers", type=int, help="worker processes sharing the port")
+        parser.add_argument("--geoip", help="GeoIP2/GeoLite2 Country .mmdb file")
+        parser.add_argument("--netblocks", help="global_netblocks.txt (CIDR ASN lines)")
+        parser.add_argument("--continents", help="country_continent.csv")
+        parser.add_argument("--minimum", type=int,
+                            help="add the global list below this many hosts")
+        parser.add_argument("--log", help="access-statistics log file ('' for none)")
+
+    def overrides(self, args: argparse.Namespace) -> dict[str, Any]:
+        found = {key: getattr(args, flag, None) for flag, key in _FLAGS.items()}
+        return {key: value for key, value in found.items() if value is not None}
 
     async def serve(
         self,
-        config: Config,
+        runtime: Runtime,
         *,
-        overrides: Mapping[str, Any] | None = None,
-        stop: trio.Event | None = None,
-        handle_signals: bool = False,
-        task_status: trio.TaskStatus[FrontendStarted] = trio.TASK_STATUS_IGNORED,
+        overrides: Mapping[str, Any],
+        control: ServeControl,
+        task_status: trio.TaskStatus[FrontendStarted],
     ) -> None:
-        section = config.section("mirrorlist", MirrorlistConfig)
-        if overrides:
+        import trio
+
+        from mmcore.commands import CommandError, UsageError
+        from mmcore.errors import first_of
+        from mmcore.frontend import FrontendStarted
+
+        from mirrormanager_mirrorlist.config import MirrorlistConfig
+        from mirrormanager_mirrorlist.inputs import LoadError
+        from mirrormanager_mirrorlist.server import Started, run_server
+
+        section = runtime.section("mirrorlist", MirrorlistConfig)
+        try:
             section = attrs.evolve(section, **dict(overrides))
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"serve mirrorlist: {exc}") from None
         settings = settings_from_config(section)
 
         async def run(task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED) -> None:
-            await run_server(
-                settings, stop=stop, handle_signals=handle_signals, task_status=task_status
-            )
+            await run_server(settings, stop=control.stop, handle_signals=False,
+                             reloads=control.reloads, task_status=task_status)
 
-        async with trio.open_nursery() as nursery:
-            started: Started = await nursery.start(run)
-            task_status.started(
-                FrontendStarted(
-                    started.url,
-                    {"generation": started.generation, "workers": settings.workers},
-                )
-            )
-
-
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache", help="protobuf cache file ([mirrorlist] cache_path)")
-    parser.add_argument("--listen", help="HOST:PORT to listen on ([mirrorlist] listen)")
-    parser.add_argument("--workers", type=int, help="worker processes sharing the port")
-    parser.add_argument("--geoip", help="GeoIP2/GeoLite2 Country .mmdb file")
-    parser.add_argument("--netblocks", help="global_netblocks.txt (CIDR ASN lines)")
-    parser.add_argument("--continents", help="country_continent.csv")
-    parser.add_argument("--minimum", type=int, help="add the global list below this many hosts")
-    parser.add_argument("--log", help="access-statistics log file ('' for none)")
-
-
-def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    mapping = {
-        "cache": "cache_path",
-        "listen": "listen",
-        "workers": "workers",
-        "geoip": "geoip",
-        "netblocks": "netblocks",
-        "continents": "continents",
-        "minimum": "minimum",
-        "log": "access_log",
-    }
-    found = {key: getattr(args, flag) for flag, key in mapping.items()}
-    return {key: value for key, value in found.items() if value is not None}
-
-
-def _run(ctx: CommandContext, args: argparse.Namespace) -> int:
-    overrides = overrides_from_args(args)
-    if overrides.get("workers", 1) < 1:
-        raise UsageError("--workers must be at least 1")
-    if overrides.get("minimum", 0) < 0:
-        raise UsageError("--minimum must not be negative")
-    frontend = MirrorlistFrontend()
-
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            started: FrontendStarted = await nursery.start(
-                lambda task_status: frontend.serve(
-                    ctx.config, overrides=overrides, handle_signals=True, task_status=task_status
-                )
-            )
-            print(f"Listening on {started.url}", file=ctx.out, flush=True)
-
-    try:
-        trio.run(main)
-    except BaseException as exc:  # trio wraps errors from the nursery in groups
-        problem = _first(exc, (LoadError, OSError, RuntimeError))
-        if problem is None:
-            raise
-        raise CommandError(f"cannot serve: {problem}") from None
-    return 0
-
-
-def _first(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
-    if isinstance(exc, kinds):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            found = _first(inner, kinds)
-            if found is not None:
-                return found
-    return None
-
-
-def serve_mirrorlist_command() -> CliCommand:
-    return CliCommand(
-        path=("serve", "mirrorlist"),
-        help="answer /mirrorlist and /metalink from the protobuf cache",
-        run=_run,
-        configure=_configure,
-    )
+        try:
+            async with trio.open_nursery() as nursery:
+                started: Started = await nursery.start(run)
+                task_status.started(FrontendStarted(
+                    started.url, {"generation": started.generation, "workers": settings.workers}
+                ))
+        except BaseException as exc:  # trio wraps errors from the nursery in groups
+            problem = first_of(exc, (LoadError, OSError, RuntimeError))
+            if problem is None:
+                raise
+            raise CommandError(f"cannot serve: {problem}") from None

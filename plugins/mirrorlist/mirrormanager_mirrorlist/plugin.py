@@ -1,38 +1,34 @@
-"""Hook implementations of the mirrorlist plugin: the ``protobuf`` cache writer, its
-``cache write`` command and the ``[mirrorlist]`` configuration section (list-server hooks
-follow below)."""
+"""Hook implementations of the mirrorlist plugin: the ``[mirrorlist]`` configuration section,
+the ``protobuf`` cache writer (run by the core's ``cache write``) and the ``mirrorlist``
+frontend (run by the core's ``serve mirrorlist``).  Light: the writer and the server are imported
+when they run."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mmcore import hookimpl
+from mirrormanager_mirrorlist.frontend import MirrorlistFrontend
+
+if TYPE_CHECKING:
+    from mmcore.cache import CacheWriter
+    from mmcore.frontend import Frontend
 
 
 @hookimpl
-def mm_config_sections():
+def mm_config_sections() -> dict[str, type]:
     from mirrormanager_mirrorlist.config import MirrorlistConfig
 
     return {"mirrorlist": MirrorlistConfig}
 
 
 @hookimpl
-def mm_cache_writers():
+def mm_cache_writers() -> list[CacheWriter]:
     from mirrormanager_mirrorlist.writer import ProtobufCacheWriter
 
     return [ProtobufCacheWriter()]
 
 
 @hookimpl
-def mm_cli_commands():
-    from mirrormanager_mirrorlist.cache_command import cache_write_command
-
-    from mirrormanager_mirrorlist.frontend import serve_mirrorlist_command
-
-    commands = [cache_write_command(), serve_mirrorlist_command()]
-    return commands
-
-
-@hookimpl
-def mm_frontends():
-    from mirrormanager_mirrorlist.frontend import MirrorlistFrontend
-
+def mm_frontends() -> list[Frontend]:
     return [MirrorlistFrontend()]

@@ -94,9 +94,14 @@ async def run_worker(
     listener: socket.socket | None = None,
     stop: trio.Event | None = None,
     handle_signals: bool = True,
+    reloads: trio.MemoryReceiveChannel[None] | None = None,
     task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve from this process until ``stop`` is set (or SIGINT/SIGTERM when ``handle_signals``)."""
+    """Serve from this process until ``stop`` is set (or SIGINT/SIGTERM when ``handle_signals``).
+
+    :param reloads: each item received re-reads the inputs (as SIGHUP does when
+        ``handle_signals``); the core's ``serve`` command sends one per SIGHUP.
+    """
     stop = trio.Event() if stop is None else stop
     inputs = Inputs(
         settings.input_paths(), view_capacity=settings.view_capacity, validate=settings.validate
@@ -136,6 +141,8 @@ async def run_worker(
                 nursery.start_soon(_flush_every_second, access)
             if handle_signals:
                 nursery.start_soon(_worker_signals, stop, inputs, access)
+            if reloads is not None:
+                nursery.start_soon(_reload_on_request, reloads, inputs, access)
             await nursery.start(serve)
             generation = inputs.index.generation if inputs.index else None
             log.info("event=listening url=%s generation=%s", settings.url(port), generation)
@@ -153,14 +160,25 @@ async def _flush_every_second(access: AccessLog) -> None:
         access.flush()
 
 
+async def _reload(inputs: Inputs, access: AccessLog | None) -> None:
+    log.info("event=reload_requested action=reload")
+    if access is not None:
+        access.reopen()
+    await inputs.refresh_in_thread(["cache", "geoip", "netblocks", "continents"])
+
+
+async def _reload_on_request(
+    reloads: trio.MemoryReceiveChannel[None], inputs: Inputs, access: AccessLog | None
+) -> None:
+    async for _ in reloads:
+        await _reload(inputs, access)
+
+
 async def _worker_signals(stop: trio.Event, inputs: Inputs, access: AccessLog | None) -> None:
     with trio.open_signal_receiver(signal.SIGHUP, signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             if signum == signal.SIGHUP:
-                log.info("event=sighup action=reload")
-                if access is not None:
-                    access.reopen()
-                await inputs.refresh_in_thread(["cache", "geoip", "netblocks", "continents"])
+                await _reload(inputs, access)
             else:
                 log.info("event=stopping signal=%s", signal.Signals(signum).name)
                 stop.set()
@@ -218,11 +236,16 @@ async def run_server(
     *,
     stop: trio.Event | None = None,
     handle_signals: bool = True,
+    reloads: trio.MemoryReceiveChannel[None] | None = None,
     task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve with ``settings.workers`` processes (in this process when it is 1)."""
+    """Serve with ``settings.workers`` processes (in this process when it is 1).
+
+    :param reloads: each item received makes every worker re-read its inputs.
+    """
     if settings.workers <= 1:
-        await run_worker(settings, stop=stop, handle_signals=handle_signals, task_status=task_status)
+        await run_worker(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
+                         task_status=task_status)
         return
     stop = trio.Event() if stop is None else stop
     # hold the port (bound, not listening, so it gets no connections) for the workers
@@ -239,6 +262,8 @@ async def run_server(
             log.info("event=listening url=%s workers=%d", settings.url(port), len(workers))
             if handle_signals:
                 nursery.start_soon(_supervisor_signals, stop, workers)
+            if reloads is not None:
+                nursery.start_soon(_forward_reloads, reloads, workers)
             task_status.started(Started(settings.url(port), port, started))
             await stop.wait()
             await _stop_all(workers, settings.limits.shutdown_grace + 5)
@@ -299,13 +324,22 @@ async def _stop_all(workers: list[_Worker], grace: float) -> None:
             await worker.process.wait()
 
 
+def _signal_workers_to_reload(workers: list[_Worker]) -> None:
+    for worker in workers:
+        if worker.process is not None and worker.process.returncode is None:
+            worker.process.send_signal(signal.SIGHUP)
+
+
+async def _forward_reloads(reloads: trio.MemoryReceiveChannel[None], workers: list[_Worker]) -> None:
+    async for _ in reloads:
+        _signal_workers_to_reload(workers)
+
+
 async def _supervisor_signals(stop: trio.Event, workers: list[_Worker]) -> None:
     with trio.open_signal_receiver(signal.SIGHUP, signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             if signum == signal.SIGHUP:
-                for worker in workers:
-                    if worker.process is not None and worker.process.returncode is None:
-                        worker.process.send_signal(signal.SIGHUP)
+                _signal_workers_to_reload(workers)
             else:
                 stop.set()
                 return

@@ -44,7 +44,7 @@ from mirrormanager_mirrorlist.host_netblocks import Resolver, parse_netblock, re
 from mirrormanager_mirrorlist.wire import int_field, len_field, str_field
 
 if TYPE_CHECKING:
-    from mmcore.config import Config
+    from mmcore.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -512,12 +512,20 @@ class ProtobufCacheWriter:
     resolver: Resolver = system_resolver
     clock: Callable[[], float] = time.time
 
-    def default_path(self, config: Config) -> Path:
-        return Path(settings_of(config).cache_path)
+    def default_path(self, runtime: Runtime) -> Path:
+        return Path(runtime.section("mirrorlist", MirrorlistConfig).cache_path)
 
-    async def write(self, source: CacheSource, path: Path, config: Config) -> CacheWriteResult:
+    async def write(self, runtime: Runtime, path: Path) -> CacheWriteResult:
+        """Write from the runtime's store (which must provide :class:`CacheSource`)."""
+        store = runtime.open_store()
+        store.check_schema()
+        if not isinstance(store, CacheSource):
+            raise CacheWriteError(
+                f"the storage backend {type(store).__name__} provides no cache reads"
+            )
+        settings = runtime.section("mirrorlist", MirrorlistConfig)
         return await trio.to_thread.run_sync(
-            functools.partial(self.write_blocking, source, path, settings_of(config))
+            functools.partial(self.write_blocking, store, path, settings)
         )
 
     def write_blocking(
@@ -575,13 +583,3 @@ def next_generation(now: int, previous: int | None) -> int:
     if previous is not None and previous >= now and previous - now < 3600:
         return previous + 1
     return now
-
-
-def settings_of(config: Config | None) -> MirrorlistConfig:
-    """The ``[mirrorlist]`` section, or its defaults when the plugin's section is not loaded."""
-    if config is None:
-        return MirrorlistConfig()
-    try:
-        return config.section("mirrorlist", MirrorlistConfig)
-    except KeyError:
-        return MirrorlistConfig()

@@ -59,7 +59,7 @@ class CheckinOpsMixin:
         s, h, f = t.site, t.host, t.checkin_failure
         with self._errors("find the checking-in site in"), self.engine.connect() as conn:
             site = conn.execute(
-                sa.select(s.c.id, s.c.name, s.c.password, f.c.failures, f.c.since)
+                sa.select(s.c.id, s.c.name, s.c.password, s.c.org_url, f.c.failures, f.c.since)
                 .select_from(s.outerjoin(f, f.c.site_id == s.c.id))
                 .where(s.c.name == site_name)
                 .order_by(s.c.id)
@@ -70,7 +70,8 @@ class CheckinOpsMixin:
             host = None
             if _storable(host_name):
                 host = conn.execute(
-                    sa.select(h.c.id, h.c.name, h.c.private, h.c.user_active)
+                    sa.select(h.c.id, h.c.name, h.c.private, h.c.user_active, h.c.country,
+                              h.c.bandwidth_int, h.c.asn)
                     .where(h.c.site_id == site.id, h.c.name == host_name)
                     .order_by(h.c.id)
                     .limit(1)
@@ -83,8 +84,10 @@ class CheckinOpsMixin:
             failures_since=site.since,
             host=None if host is None else CheckinHost(
                 id=host.id, name=host.name, private=bool(host.private),
-                user_active=bool(host.user_active),
+                user_active=bool(host.user_active), country=host.country,
+                bandwidth_int=host.bandwidth_int, asn=host.asn,
             ),
+            org_url=site.org_url,
         )
 
     def record_checkin_failure(

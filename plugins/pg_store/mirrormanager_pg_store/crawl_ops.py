@@ -1,6 +1,6 @@
 """The crawler's storage operations (:class:`mmcore.crawl.store.CrawlStore`) on SQLAlchemy Core.
 
-Mixed into ``SqlStore`` (needs ``self.engine``).  Reads are small or paginated by integer keys;
+Mixed into ``SqlStore`` (needs ``self.engine`` and ``self._errors``).  Reads are small or paginated by integer keys;
 one host's results are written in one transaction, with only the rows whose state changes
 touched, in batches of ``RECORD_BATCH`` rows per statement.
 """
@@ -8,8 +8,9 @@ touched, in batches of ``RECORD_BATCH`` rows per statement.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -26,12 +27,47 @@ from mmcore.crawl.store import (
     PropagationMirror,
     PropagationRepository,
 )
-
+from mmcore.events import HostInfo, SiteInfo
 from mmcore.model import decode_file_list
 
 from . import schema as t
 
 RECORD_BATCH = 500
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _translated(doing: str) -> Callable[[F], F]:
+    """Run the method inside ``self._errors(doing)``: database errors become ``StoreError``
+    saying what failed on which database."""
+
+    def wrap(method: F) -> F:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with self._errors(doing):
+                return method(self, *args, **kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return wrap
+
+
+def _host_details(conn: sa.Connection, host_id: int) -> tuple[SiteInfo | None, HostInfo]:
+    """The site and host as events describe them (Fedora's message bodies)."""
+    h, s, a = t.host, t.site, t.site_admin
+    row = conn.execute(
+        sa.select(h.c.name, h.c.country, h.c.bandwidth_int, h.c.asn, h.c.site_id, s.c.name,
+                  s.c.org_url)
+        .select_from(h.outerjoin(s, h.c.site_id == s.c.id)).where(h.c.id == host_id)
+    ).one()
+    host = HostInfo(id=host_id, name=row[0], country=row[1], bandwidth=row[2], asn=row[3])
+    if row[4] is None:
+        return None, host
+    admins = conn.execute(
+        sa.select(a.c.username).where(a.c.site_id == row[4], a.c.username.is_not(None))
+        .order_by(a.c.id)
+    ).scalars()
+    return SiteInfo(id=row[4], name=row[5], org_url=row[6], admins=tuple(admins)), host
 
 
 def _chunks(values: Sequence[Any], size: int = RECORD_BATCH) -> Iterable[Sequence[Any]]:
@@ -54,6 +90,7 @@ class CrawlOpsMixin:
 
     # -- host selection ------------------------------------------------------------------------
 
+    @_translated("select the hosts to crawl from")
     def select_crawl_hosts(self, selection: CrawlSelection) -> list[HostTarget]:
         h, s = t.host, t.site
         query = (
@@ -122,6 +159,7 @@ class CrawlOpsMixin:
             for row in hosts
         ]
 
+    @_translated("read the continent redirects of")
     def continent_overrides(self) -> dict[str, str]:
         r = t.country_continent_redirect
         with self.engine.connect() as conn:
@@ -132,6 +170,7 @@ class CrawlOpsMixin:
 
     # -- expected directory state --------------------------------------------------------------
 
+    @_translated("read the directories to crawl from")
     def category_directories(
         self, category_id: int, after_directory_id: int, limit: int
     ) -> list[DirectoryExpectation]:
@@ -181,6 +220,7 @@ class CrawlOpsMixin:
 
     # -- recording -----------------------------------------------------------------------------
 
+    @_translated("record a host's crawl in")
     def record_host_crawl(self, record: HostCrawlRecord) -> HostRecordOutcome:
         h = t.host
         with self.engine.begin() as conn:
@@ -225,12 +265,15 @@ class CrawlOpsMixin:
                     )
                     values.update(user_active=False, disable_reason=reason)
             conn.execute(sa.update(h).where(h.c.id == record.host_id).values(**values))
+            site, host = _host_details(conn, record.host_id) if disabled else (None, None)
         return HostRecordOutcome(
-            crawl_failures=failures, disabled=disabled, disable_reason=reason, **counts
+            crawl_failures=failures, disabled=disabled, disable_reason=reason, site=site,
+            host=host, **counts
         )
 
     # -- propagation ---------------------------------------------------------------------------
 
+    @_translated("read the versions to measure from")
     def propagation_versions(self, products: Sequence[str]) -> list[tuple[str, str]]:
         p, v = t.product, t.version
         with self.engine.connect() as conn:
@@ -243,6 +286,7 @@ class CrawlOpsMixin:
             ).all()
         return [(row[0], row[1]) for row in rows]
 
+    @_translated("read the repositories to measure from")
     def propagation_repositories(
         self, prefixes: Sequence[str], arch: str, max_stale_days: int
     ) -> list[PropagationRepository]:
@@ -296,6 +340,7 @@ class CrawlOpsMixin:
                 )
         return result
 
+    @_translated("read the mirrors to measure from")
     def propagation_mirrors(self, category_ids: Sequence[int]) -> list[PropagationMirror]:
         h, s, hc, u = t.host, t.site, t.host_category, t.host_category_url
         with self.engine.connect() as conn:
@@ -327,6 +372,7 @@ class CrawlOpsMixin:
                 chosen[key] = PropagationMirror(row.id, row.name, row.category_id, row.url)
         return list(chosen.values())
 
+    @_translated("record propagation in")
     def record_propagation(
         self, counts: Sequence[PropagationCounts], at: datetime.datetime
     ) -> None:

@@ -10,7 +10,7 @@ Differences from upstream, all additive:
 * columns with a default also get a *server* default, so rows written without an ORM (bulk
   loads, other tools) get the same values;
 * a few extra indexes on foreign keys our queries join on (named ``ix_<table>_<column>``);
-* tables of our own, at the end of this module (``checkin_failure``).
+* tables of our own, at the end of this module (``access_stat_import``, ``checkin_failure``).
 
 This module is the reference the migrations are checked against (see ``tests/test_store.py``);
 the migrations themselves spell out every table explicitly so later revisions can chain on them.
@@ -537,12 +537,36 @@ propagation_stat = sa.Table(
     sa.Index("ix_propagation_stat_repository_id", "repository_id"),
 )
 
-# --------------------------------------------------------------------------------------------
-# tables of our own (not in MirrorManager2)
-# --------------------------------------------------------------------------------------------
+# the ledger of ``stats import`` (ours, not MirrorManager2's): one row per imported log
+# content, with that log's own counts, so importing the same log twice counts it once and two
+# logs of one day add up; ``access_stat`` is rebuilt from these for the days a log touched
+access_stat_import = sa.Table(
+    "access_stat_import",
+    metadata,
+    _id(),
+    # sha256 of the decompressed log
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp()),
+    _int("lines", 0, big=True),
+    _int("garbage", 0, big=True),
+)
 
-# failed report_mirror check-ins of a site in the current window (rate limiting, shared by every
-# server process); see mmcore.checkin.service
+access_stat_import_count = sa.Table(
+    "access_stat_import_count",
+    metadata,
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("access_stat_import.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("access_stat_category.id"),
+              primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True, index=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+)
+
+# failed report_mirror check-ins of a site in the current window (ours, not MirrorManager2's:
+# rate limiting shared by every server process); see mmcore.checkin.service
 checkin_failure = sa.Table(
     "checkin_failure",
     metadata,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,13 +25,21 @@ from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
 from mmcore.deployment import Deployment
-from mmcore.store import ProgressCallback, SchemaOutOfDate, StoreError
+from mmcore.store import (
+    ProgressCallback,
+    SchemaOutOfDate,
+    StoreConfigError,
+    StoreError,
+    StoreMissing,
+)
 
 from . import bulk, deployment_sql, migrate, schema
 from .cache_ops import CacheOpsMixin
 from .checkin_ops import CheckinOpsMixin
 from .crawl_ops import CrawlOpsMixin
+from .ops_ops import OpsOpsMixin
 from .scan_ops import ScanOpsMixin
+from .stats_ops import StatsOpsMixin
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +47,14 @@ DEFAULT_POOL_SIZE = 5
 
 
 def normalise_url(url: str | sa.URL) -> sa.URL:
-    """Parse ``url``; a bare ``postgresql://`` means psycopg 3 (SQLAlchemy would pick psycopg2)."""
-    parsed = sa.make_url(url)
+    """Parse ``url``; a bare ``postgresql://`` means psycopg 3 (SQLAlchemy would pick psycopg2).
+
+    :raises StoreConfigError: the URL is malformed.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise StoreConfigError(f"[database] url {str(url)!r} is not a valid URL: {exc}") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
@@ -87,19 +102,36 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
     return engine, pool_size
 
 
-class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, CheckinOpsMixin):
+class SqlStore(
+    ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin, CheckinOpsMixin
+):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
-    def __init__(self, url: str | sa.URL, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+    def __init__(
+        self, url: str | sa.URL, *, pool_size: int = DEFAULT_POOL_SIZE, create: bool = True
+    ) -> None:
+        """
+        :param create: whether an absent SQLite file may be created (read-only commands pass
+            ``False`` and get :class:`StoreMissing` instead of an empty database left behind).
+        :raises StoreConfigError: a malformed URL, or one of another database kind.
+        """
         self.url: sa.URL = normalise_url(url)
         self.display_url: str = self.url.render_as_string(hide_password=True)
         self.dialect: str = self.url.get_backend_name()
         if self.dialect == "sqlite":
+            if not create and not _is_memory_sqlite(self.url):
+                if not Path(self.url.database).exists():
+                    raise StoreMissing(
+                        f"database {self.display_url} does not exist; "
+                        "run `mirrormanager db upgrade` to create it"
+                    )
             self.engine, self.pool_size = _sqlite_engine(self.url, pool_size)
         elif self.dialect == "postgresql":
             self.engine, self.pool_size = _postgresql_engine(self.url, pool_size)
         else:
-            raise StoreError(f"unsupported database URL {self.display_url} (sqlite or postgresql)")
+            raise StoreConfigError(
+                f"unsupported database URL {self.display_url} (sqlite or postgresql)"
+            )
 
     def __repr__(self) -> str:
         return f"SqlStore({self.display_url!r})"

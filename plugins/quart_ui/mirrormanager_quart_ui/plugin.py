@@ -1,51 +1,25 @@
-"""Hook implementations of the web UI plugin."""
+"""Hook implementations of the web UI plugin: the ``[ui]`` section and the ``ui`` frontend
+(run by the core's ``mirrormanager serve ui``)."""
 
 from __future__ import annotations
 
-import argparse
-
-import trio
+from typing import TYPE_CHECKING
 
 from mmcore import hookimpl
-from mmcore.commands import CliCommand, CommandContext
 
-from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.frontend import UiFrontend
+
+if TYPE_CHECKING:
+    from mmcore.frontend import Frontend
 
 
 @hookimpl
-def mm_config_sections():
+def mm_config_sections() -> dict[str, type]:
+    from mirrormanager_quart_ui.config import UiConfig
+
     return {"ui": UiConfig}
 
 
 @hookimpl
-def mm_frontends():
+def mm_frontends() -> list[Frontend]:
     return [UiFrontend()]
-
-
-def run_serve_ui(ctx: CommandContext, args: argparse.Namespace) -> int:
-    overrides = {"listen": args.listen} if args.listen else {}
-
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            started = await nursery.start(
-                lambda task_status: UiFrontend().serve(
-                    ctx.config, overrides=overrides, handle_signals=True, task_status=task_status
-                )
-            )
-            print(f"ui: {started.url}/", file=ctx.out, flush=True)
-
-    trio.run(main)
-    return 0
-
-
-@hookimpl
-def mm_cli_commands():
-    return [
-        CliCommand(
-            ("serve", "ui"),
-            "run the web UI and JSON API",
-            run_serve_ui,
-            lambda parser: parser.add_argument("--listen", metavar="HOST:PORT"),
-        )
-    ]

@@ -3,8 +3,9 @@
     mirrormanager report-mirror [-c FILE] [--exclude-from FILE] [-o FILE] [-n] [-i FILE] [-d]
 
 Prints the server's answer (to stderr when it is an error).  Exit status 0 when the server
-answered ``checked in successful``, 1 when it answered an error (MirrorManager2's client exited 0 then, hiding
-failures from cron) or could not be reached, or the configuration is unusable.
+answered ``checked in successful``, 1 when it answered an error (MirrorManager2's client exited
+0 then, hiding failures from cron) or could not be reached, or the configuration is unusable.
+The arguments are declared in ``plugin.py`` (built with the command line).
 """
 
 from __future__ import annotations
@@ -25,37 +26,19 @@ from mirrormanager_report_mirror.report import (
     payload_json,
     read_excludes,
 )
-from mirrormanager_report_mirror.send import DEFAULT_TIMEOUT, SendError, send_report
+from mirrormanager_report_mirror.send import SendError, send_report
 
-DEFAULT_CONFIG = "/etc/mirrormanager-client/report_mirror.conf"
 ERROR_SUFFIX = "error checking in"
 
 
 class _Output(Protocol):
+    """What ``run`` uses of the runtime (only where to print: no database, no configuration)."""
+
     out: TextIO
     err: TextIO
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--config", dest="report_config", metavar="FILE",
-                        default=DEFAULT_CONFIG,
-                        help=f"report_mirror configuration (INI; default {DEFAULT_CONFIG})")
-    parser.add_argument("--exclude-from", metavar="FILE",
-                        help="directory patterns to leave out, one per line: a directory is "
-                             "left out when a pattern is part of its path/")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="also write the report (JSON) to FILE")
-    parser.add_argument("-n", "--no-send", action="store_true",
-                        help="build the report but do not send it")
-    parser.add_argument("-i", "--input", metavar="FILE",
-                        help="start from a report saved with --output instead of walking the "
-                             "directories (debugging)")
-    parser.add_argument("-d", "--debug", action="store_true", help="print the report")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"give up on the server after SECONDS (default {DEFAULT_TIMEOUT:g})")
-
-
-def run(ctx: _Output, args: argparse.Namespace) -> int:
+def run(runtime: _Output, args: argparse.Namespace) -> int:
     try:
         excludes = read_excludes(args.exclude_from) if args.exclude_from else []
         base = _load_input(args.input) if args.input else None
@@ -64,7 +47,7 @@ def run(ctx: _Output, args: argparse.Namespace) -> int:
     except ReportError as exc:
         raise CommandError(str(exc)) from None
     if args.debug:
-        pprint.pprint(report, stream=ctx.out, indent=4)
+        pprint.pprint(report, stream=runtime.out, indent=4)
     if args.output:
         try:
             # it holds the site password: readable by its owner only
@@ -81,9 +64,9 @@ def run(ctx: _Output, args: argparse.Namespace) -> int:
     except SendError as exc:
         raise CommandError(str(exc)) from None
     if answer.endswith(ERROR_SUFFIX):
-        print(answer, file=ctx.err)  # so that cron mails it even with stdout discarded
+        print(answer, file=runtime.err)  # so that cron mails it even with stdout discarded
         return 1
-    print(answer, file=ctx.out)
+    print(answer, file=runtime.out)
     return 0
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import http.client
 import xmlrpc.client
 
-DEFAULT_TIMEOUT = 300.0
-
-
 class SendError(Exception):
     """The report did not reach the server or the server refused the call."""
 
@@ -33,7 +30,7 @@ class _TimeoutSafeTransport(_Timeout, xmlrpc.client.SafeTransport):
     pass
 
 
-def send_report(server: str, data: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+def send_report(server: str, data: str, *, timeout: float) -> str:
     """Call ``checkin(data)`` on ``server`` (an ``http(s)://.../xmlrpc`` URL); the server's
     answer.
 

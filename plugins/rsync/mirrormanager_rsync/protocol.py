@@ -24,11 +24,12 @@ from contextlib import asynccontextmanager
 
 import trio
 
+from mirrormanager_rsync.config import RsyncSettings
 from mirrormanager_rsync.listing import EntryType, parse_line
 from mirrormanager_rsync.process import NEW_GROUP, kill_group
+from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.protocol import (
     CategoryCheck,
-    CrawlLimits,
     DirectoryExpectation,
     DirectoryVerdict,
     compare_listing,
@@ -43,16 +44,16 @@ class ListingFailure(Exception):
     pass
 
 
-def rsync_command(base_url: str, limits: CrawlLimits) -> list[str]:
+def rsync_command(base_url: str, limits: CrawlerConfig, settings: RsyncSettings) -> list[str]:
     return [
-        limits.rsync_command,
+        settings.command,
         "--list-only",
         "-r",
         f"--timeout={max(1, int(limits.operation_timeout))}",
         f"--contimeout={max(1, int(limits.connect_timeout))}",
         "--exclude=.snapshot",
         "--exclude=*.~tmp~",
-        *limits.rsync_args,
+        *settings.crawl_args,
         base_url.rstrip("/") + "/",
     ]
 
@@ -90,8 +91,9 @@ class _Collector:
 
 
 class RsyncSession:
-    def __init__(self, limits: CrawlLimits) -> None:
+    def __init__(self, limits: CrawlerConfig, settings: RsyncSettings) -> None:
         self.limits = limits
+        self.settings = settings
 
     async def check_category(
         self,
@@ -100,7 +102,7 @@ class RsyncSession:
         log: logging.LoggerAdapter,
     ) -> CategoryCheck:
         collector = _Collector(directories)
-        command = rsync_command(base_url, self.limits)
+        command = rsync_command(base_url, self.limits, self.settings)
         log.debug(kv(event="rsync", command=" ".join(command)))
         try:
             with trio.fail_after(self.limits.listing_timeout):
@@ -196,12 +198,15 @@ def _last_line(stderr: bytes) -> str:
 
 
 class RsyncProtocol:
-    """``rsync://`` mirror URLs."""
+    """``rsync://`` mirror URLs, listed with the client ``[rsync]`` names."""
 
     name = "rsync"
     schemes: tuple[str, ...] = ("rsync",)
     preference = 10
 
+    def __init__(self, settings: RsyncSettings | None = None) -> None:
+        self.settings = settings if settings is not None else RsyncSettings()
+
     @asynccontextmanager
-    async def session(self, limits: CrawlLimits) -> AsyncIterator[RsyncSession]:
-        yield RsyncSession(limits)
+    async def session(self, limits: CrawlerConfig) -> AsyncIterator[RsyncSession]:
+        yield RsyncSession(limits, self.settings)

@@ -1,7 +1,7 @@
 """Scanner sources ``rsync`` (list a module live) and ``file`` (a saved listing).
 
-``rsync``: runs ``rsync --list-only -r --no-motd [options] URL/`` with ``TZ=UTC`` under a trio
-deadline (``[[umdl.master]] timeout``), spooling the listing to a temporary file, then streams it
+``rsync``: runs ``rsync --list-only -r --no-motd [scan_args] URL/`` with ``TZ=UTC`` under a trio
+deadline (``[rsync] scan_timeout``), spooling the listing to a temporary file, then streams it
 through :func:`mirrormanager_rsync.listing.parse_listing` and
 :func:`mmcore.scan.listing.group_listing`.  The change token of a directory is its mtime (rsync
 shows no ctime).  repomd.xml and checksum files of changed directories are fetched with one
@@ -26,6 +26,7 @@ from pathlib import Path
 import attrs
 import trio
 
+from mirrormanager_rsync.config import RsyncSettings
 from mirrormanager_rsync.listing import EntryType, parse_listing
 from mirrormanager_rsync.process import NEW_GROUP, deliver_kill_group
 from mmcore.logs import kv
@@ -122,7 +123,7 @@ class ListingSession:
     request: SourceRequest
     rsync_url: str | None = None
     workdir: Path | None = None
-    rsync: str = "rsync"
+    settings: RsyncSettings = RsyncSettings()
 
     def batches(self) -> AsyncIterator[list[ScannedDirectory]]:
         return batches_in_thread(listing_directories(self.listing, self.request),
@@ -141,11 +142,11 @@ class ListingSession:
         file_list = self.workdir / "files-from"
         file_list.write_text("".join(prefix + p + "\n" for p in paths), encoding="utf-8",
                              errors="surrogateescape")
-        args = [self.rsync, "--no-motd", f"--files-from={file_list}", f"--max-size={max_bytes}",
-                *self.request.master.options, base, str(target) + "/"]
+        args = [self.settings.command, "--no-motd", f"--files-from={file_list}",
+                f"--max-size={max_bytes}", *self.settings.scan_args, base, str(target) + "/"]
         try:
             await run_rsync(args, stdout=subprocess.DEVNULL,
-                            timeout=self.request.master.timeout,
+                            timeout=self.settings.scan_timeout,
                             what=f"fetching metadata from {self.rsync_url}")
         except SourceError as exc:  # some files missing: read those that came
             log.warning("metadata fetch incomplete %s", kv(error=exc))
@@ -159,8 +160,8 @@ class ListingSession:
 
 @attrs.frozen
 class RsyncSource:
+    settings: RsyncSettings = RsyncSettings()
     name: str = "rsync"
-    rsync: str = "rsync"
 
     @contextlib.asynccontextmanager
     async def open(self, request: SourceRequest) -> AsyncIterator[ListingSession]:
@@ -168,15 +169,16 @@ class RsyncSource:
         with tempfile.TemporaryDirectory(prefix="mm-umdl-rsync-") as tmp:
             workdir = Path(tmp)
             listing = workdir / "listing"
-            args = [self.rsync, "--list-only", "-r", "--no-motd", *request.master.options, url]
+            args = [self.settings.command, "--list-only", "-r", "--no-motd",
+                    *self.settings.scan_args, url]
             started = trio.current_time()
             with open(listing, "wb") as out:
-                await run_rsync(args, stdout=out, timeout=request.master.timeout,
+                await run_rsync(args, stdout=out, timeout=self.settings.scan_timeout,
                                 what=f"listing {url}")
             log.info("rsync listing received %s", kv(
                 url=url, bytes=listing.stat().st_size,
                 seconds=f"{trio.current_time() - started:.2f}"))
-            yield ListingSession(listing, request, url, workdir, self.rsync)
+            yield ListingSession(listing, request, url, workdir, self.settings)
 
 
 @attrs.frozen

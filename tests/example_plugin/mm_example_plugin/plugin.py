@@ -1,4 +1,8 @@
-"""A plugin as a third party would write it: only ``mmcore`` imports, found by entry point."""
+"""A plugin as a third party would write it: only ``mmcore`` imports, found by entry point.
+
+It also extends the contract: through ``mm_addhooks`` it adds a hook of its own,
+``mm_example_greetings``, which other packages implement (``tests/example_greeter``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import argparse
 import attrs
 
 from mmcore import hookimpl
-from mmcore.commands import CliCommand, CommandContext
+from mmcore.commands import CliCommand
+from mmcore.runtime import Runtime
+
+from mm_example_plugin import hookspecs
 
 
 @attrs.frozen
@@ -24,10 +31,18 @@ class ExampleSettings:
     greeting: str = "hello"
 
 
-def run_hello(ctx: CommandContext, args: argparse.Namespace) -> int:
-    settings = ctx.config.section("example", ExampleSettings)
-    print(f"{settings.greeting}, {args.name}", file=ctx.out)
+def run_hello(runtime: Runtime, args: argparse.Namespace) -> int:
+    settings = runtime.section("example", ExampleSettings)
+    print(f"{settings.greeting}, {args.name}", file=runtime.out)
+    # greetings other plugins contribute through this plugin's own hook
+    for greeting in runtime.collect("mm_example_greetings", name=args.name):
+        print(greeting, file=runtime.out)
     return 0
+
+
+@hookimpl
+def mm_addhooks(plugin_manager) -> None:
+    plugin_manager.add_hookspecs(hookspecs)
 
 
 @hookimpl

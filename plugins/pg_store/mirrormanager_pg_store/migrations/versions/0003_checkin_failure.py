@@ -1,7 +1,7 @@
 """checkin_failure: failed report_mirror check-ins per site, for rate limiting.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 
 A table of our own (MirrorManager2 has no such limit): one row per site with failed check-ins
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

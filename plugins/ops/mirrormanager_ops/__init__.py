@@ -1,0 +1,1 @@
+"""MirrorManager's operations commands (see ``docs/operations.md``)."""
