@@ -111,7 +111,8 @@ def prepare(store) -> tuple[str, str, list[tuple[str, str]]]:
         ).one()
         conn.execute(sa.update(s).where(s.c.id == row.site_id)
                      .values(password=hash_password(PASSWORD)))
-        conn.execute(sa.delete(t.checkin_failure))
+        failures = t.mm_login_failure
+        conn.execute(sa.delete(failures).where(failures.c.key.like("site:%")))
         entries = []
         for category in CATEGORIES:
             top = conn.execute(sa.select(d.c.name).select_from(c.join(d, c.c.topdir_id == d.c.id))
@@ -149,8 +150,9 @@ def encode_report(site: str, host: str, entries: list[tuple[str, str]]) -> str:
 class Served:
     """The real web app on 127.0.0.1 (hypercorn's trio worker) in a background thread."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store, data_dir: Path) -> None:
         self.store = store
+        self.data_dir = data_dir
         self.url = ""
         self._ready = threading.Event()
         self._stop: object = None
@@ -171,8 +173,14 @@ class Served:
         from hypercorn.config import Config as HypercornConfig
         from hypercorn.trio import serve
 
+        import attrs
+
         from mirrormanager_quart_ui.app import create_app
         from mirrormanager_quart_ui.config import UiConfig
+        from mmcore.cli import collect_config_sections
+        from mmcore.config import load_config
+        from mmcore.plugins import get_plugin_manager
+        from mmcore.runtime import Runtime
 
         async def main() -> None:
             self._stop = trio.Event()
@@ -181,7 +189,14 @@ class Served:
             config.bind = ["127.0.0.1:0"]
             config.accesslog = None
             config.errorlog = None
-            app = create_app(self.store, UiConfig())
+            pm = get_plugin_manager()
+            loaded = load_config(None, collect_config_sections(pm))
+            ui = UiConfig(secret_key="bench", cookie_secure=False)
+            runtime = Runtime(attrs.evolve(loaded, sections={**loaded.sections, "ui": ui},
+                                           paths=attrs.evolve(loaded.paths,
+                                                              data_dir=str(self.data_dir))),
+                              pm, store=self.store)
+            app = create_app(runtime)
             async with trio.open_nursery() as nursery:
                 binds = await nursery.start(lambda task_status: serve(
                     app, config, shutdown_trigger=self._stop.wait, task_status=task_status))
@@ -287,7 +302,7 @@ def mm2_per_row(store, host: str, site: str, entries: list[tuple[str, str]]) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def bench_backend(name: str, url: str, runs: int, mm2_runs: int) -> dict:
+def bench_backend(url: str, runs: int, mm2_runs: int, data_dir: Path) -> dict:
     from mirrormanager_pg_store.store import SqlStore
 
     store = SqlStore(url)
@@ -296,7 +311,7 @@ def bench_backend(name: str, url: str, runs: int, mm2_runs: int) -> dict:
         report_a, report_b = paths[:REPORT_SIZE], paths[SHIFT:SHIFT + REPORT_SIZE]
         data_a, data_b = encode_report(site, host, report_a), encode_report(site, host, report_b)
         result: dict = {"host": host, "payload_bytes": len(data_a)}
-        with Served(store) as served:
+        with Served(store, data_dir) as served:
             first, answer = timed_checkin(served.url, data_a)
             result["first"] = (first, summary(answer))
             steady = [timed_checkin(served.url, data_a) for _ in range(runs)]
@@ -339,7 +354,7 @@ def main() -> int:
             raise SystemExit(f"unknown backend {backend!r}")
         ensure_dataset(url, args.data_dir / f"checkin_{backend}.toml")
         print(f"  {backend}: measuring ...", flush=True)
-        results[backend] = bench_backend(backend, url, args.runs, args.mm2_runs)
+        results[backend] = bench_backend(url, args.runs, args.mm2_runs, args.data_dir)
 
     print(f"\nreport_mirror check-in, fedora-scale dataset, {REPORT_SIZE} directories of "
           f"{' + '.join(CATEGORIES)}, {args.runs} check-ins per scenario (median), {os.cpu_count()} CPUs")

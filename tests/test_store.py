@@ -52,8 +52,9 @@ MM2_TABLES = {
     "netblock_country", "mm_user", "mm_group", "mm_user_group", "mm_user_visit",
     "access_stat_category", "access_stat", "propagation_stat",
 }  # fmt: skip
-#: tables of ours beside MirrorManager2's (the ``stats import`` ledger, report_mirror's failed check-ins)
-OWN_TABLES = {"access_stat_import", "access_stat_import_count", "checkin_failure"}
+#: tables of ours beside MirrorManager2's (the ``stats import`` ledger)
+OWN_TABLES = {"access_stat_import", "access_stat_import_count",
+              "mm_session", "mm_user_token", "mm_login_failure", "mm_audit_log", "host_crawl"}
 
 SAMPLE_COLUMNS = {
     "host": {

@@ -14,9 +14,9 @@ class CheckinConfig:
     """``[checkin]``: limits of report_mirror check-ins (``POST /xmlrpc`` of the web UI); every
     key optional."""
 
-    #: largest XML-RPC request body accepted, bytes (the web application's own request limit,
-    #: 16 MiB, applies too)
-    max_request_bytes: int = attrs.field(default=16 * MIB, validator=between(1024, 1024 * MIB))
+    #: largest XML-RPC request body accepted, bytes (about 2 bytes per directory reported;
+    #: ``[ui] max_request_bytes`` bounds it too)
+    max_request_bytes: int = attrs.field(default=1 * MIB, validator=between(1024, 1024 * MIB))
     #: largest decompressed report, bytes; decompression stops there (a bzip2 bomb fails fast)
     max_payload_bytes: int = attrs.field(default=32 * MIB, validator=between(1024, 1024 * MIB))
     #: most directories one check-in may list, all categories together

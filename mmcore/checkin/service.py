@@ -8,7 +8,9 @@ Order of work, cheapest refusal first:
    answer's timing does not tell which site names exist;
 3. refuse a site with ``max_failures`` failed check-ins in the last ``failure_window``
    seconds (without looking at the password), else check the password in constant time
-   against the stored hash; a wrong one is counted;
+   against the stored hash; a wrong one is counted (in the web UI's log-in throttle, under the
+   key ``site:<id>``, so every server process sees the same count), a right one clears the
+   count;
 4. MirrorManager2's host rules: the site's host by name, private hosts only;
 5. read the host's categories the report covers, compute the change
    (:mod:`mmcore.checkin.plan`), write it in one transaction, announce
@@ -37,11 +39,12 @@ from mmcore.checkin.config import CheckinConfig
 from mmcore.checkin.payload import decode_payload
 from mmcore.checkin.plan import category_message, plan_category
 from mmcore.checkin.report import INVALID_SUFFIX, CheckinReport, InvalidReport, read_report
-from mmcore.checkin.store import CheckinSite, CheckinStore, HostCheckinUpdate
+from mmcore.checkin.store import HostCheckinUpdate
 from mmcore.db import run_db
 from mmcore.events import HostCheckedIn, HostInfo, SiteInfo
 from mmcore.logs import kv
 from mmcore.passwords import hash_password, is_password_hash, verify_password
+from mmcore.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def check_password(password: str, stored: str | None) -> tuple[bool, str | None]
 
 
 async def check_in(
-    store: CheckinStore,
+    store: Store,
     data: object,
     config: CheckinConfig,
     *,
@@ -133,7 +136,7 @@ async def check_in(
 
 
 async def _authorised_check_in(
-    store: CheckinStore,
+    store: Store,
     report: CheckinReport,
     config: CheckinConfig,
     announce: Callable[[HostCheckedIn], None] | None,
@@ -147,7 +150,10 @@ async def _authorised_check_in(
     if site is None:
         await trio.to_thread.run_sync(check_password, report.password, None)
         return refused(SITE_INCORRECT, "unknown-site")
-    locked_for = _locked_for(site, now, config)
+    throttle = [f"site:{site.id}"]
+    window = datetime.timedelta(seconds=config.failure_window)
+    failures = await run_db(store, store.login_failures, throttle, now - window)
+    locked_for = _locked_for(failures.get(throttle[0]), now, config)
     if locked_for:
         minutes = math.ceil(locked_for / 60)
         return refused(
@@ -159,9 +165,10 @@ async def _authorised_check_in(
         check_password, report.password, site.password
     )
     if not matches:
-        window_start = now - datetime.timedelta(seconds=config.failure_window)
-        await run_db(store, store.record_checkin_failure, site.id, now, window_start)
+        await run_db(store, store.record_login_failure, throttle, now)
         return refused(SITE_INCORRECT, "wrong-password")
+    if failures:
+        await run_db(store, store.clear_login_failures, throttle)
     host = site.host
     if host is None:
         return refused(HOST_NOT_FOUND, "unknown-host")
@@ -198,11 +205,14 @@ async def _authorised_check_in(
     return CheckinOutcome(message + SUCCESS_SUFFIX, "ok", site.name, host.name, event)
 
 
-def _locked_for(site: CheckinSite, now: datetime.datetime, config: CheckinConfig) -> float:
-    """Seconds the site's check-ins stay refused (0: not refused)."""
-    if site.failures < config.max_failures or site.failures_since is None:
+def _locked_for(
+    failures: tuple[int, datetime.datetime] | None, now: datetime.datetime, config: CheckinConfig
+) -> float:
+    """Seconds the site's check-ins stay refused (0: not refused), from its failures in the
+    window: ``(count, newest)``."""
+    if failures is None or failures[0] < config.max_failures:
         return 0.0
-    ends = site.failures_since + datetime.timedelta(seconds=config.failure_window)
+    ends = failures[1] + datetime.timedelta(seconds=config.failure_window)
     return max(0.0, (ends - now).total_seconds())
 
 

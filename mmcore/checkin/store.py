@@ -2,7 +2,8 @@
 
 The storage backend implements it (``plugins/pg_store``: ``CheckinOpsMixin``).  Methods are
 synchronous; :mod:`mmcore.checkin.service` calls them through :func:`mmcore.db.run_db`.
-Times are naive UTC, as MirrorManager2 stores them.
+Times are naive UTC, as MirrorManager2 stores them.  Failed check-ins are counted with the
+log-in throttle's operations (:class:`mmcore.accounts.store.AccountStore`, key ``site:<id>``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ class CheckinSite:
     #: ``site.password``: a hash from :mod:`mmcore.passwords`, or (in a MirrorManager2 database
     #: adopted in place) the password in clear; ``None`` when the site has none
     password: str | None = attrs.field(repr=False)
-    #: failed check-ins counted in the current window, and when that window started
-    failures: int
-    failures_since: datetime.datetime | None
     #: the site's host named in the report; ``None`` when the site has no such host
     host: CheckinHost | None
     org_url: str | None = None
@@ -106,15 +104,8 @@ class CheckinStore(Protocol):
 
     def find_checkin_site(self, site_name: str, host_name: str) -> CheckinSite | None:
         """The first site (lowest id) named ``site_name`` -- site names are not unique, and
-        MirrorManager2 takes the first -- with its failed check-in count and its host named
-        ``host_name``; ``None`` when no site has the name."""
-
-    def record_checkin_failure(
-        self, site_id: int, at: datetime.datetime, window_start: datetime.datetime
-    ) -> int:
-        """Count one failed check-in of a site, atomically (several server processes may
-        count at once).  A count whose window began before ``window_start`` starts again at 1
-        from ``at``.  :return: the count in the current window."""
+        MirrorManager2 takes the first -- with its host named ``host_name``; ``None`` when no
+        site has the name."""
 
     def checkin_categories(
         self, host_id: int, reported: Mapping[str, Sequence[str]]
@@ -130,6 +121,5 @@ class CheckinStore(Protocol):
     def apply_checkin(self, update: HostCheckinUpdate) -> None:
         """Write one check-in in one transaction, in batched statements: the rows set up to
         date, created (a row another writer created meanwhile is set up to date instead) and
-        deleted; ``host.last_checked_in`` (and ``user_active`` when given); the site's failed
-        check-in count cleared; ``site.password`` when given.  On any error nothing is
-        written."""
+        deleted; ``host.last_checked_in`` (and ``user_active`` when given); ``site.password``
+        when given.  On any error nothing is written."""

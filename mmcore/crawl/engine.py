@@ -337,6 +337,7 @@ class Crawler:
         counts = {"up2date": 0, "not_up2date": 0, "unknown": 0}
         reasons: list[str] = []
         used: list[str] = []
+        tried: list[str] = []
         succeeded = 0
         status: CrawlStatus | None = None
 
@@ -348,7 +349,8 @@ class Crawler:
         else:
             with trio.move_on_after(self.options.host_timeout) as scope:
                 for category in host.categories:
-                    record, reason, url = await self._crawl_category(category, host_log, counts)
+                    record, reason, url = await self._crawl_category(category, host_log, counts,
+                                                                     tried)
                     if record is not None or category.always_up2date:
                         succeeded += 1
                     if record is not None:
@@ -394,13 +396,17 @@ class Crawler:
             categories=tuple(records),
             auto_disable=self.options.auto_disable,
             reason=reason,
+            protocols=" ".join(tried),
         )
         return result, record
 
     async def _crawl_category(
-        self, category: HostCategoryTarget, host_log: HostLog, counts: dict[str, int]
+        self, category: HostCategoryTarget, host_log: HostLog, counts: dict[str, int],
+        tried: list[str] | None = None,
     ) -> tuple[CategoryRecord | None, str, str]:
-        """``(record or None, failure reason, URL used)``."""
+        """``(record or None, failure reason, URL used)``; each URL tried is appended to
+        ``tried`` as ``scheme=ok`` or ``scheme=failed``."""
+        tried = tried if tried is not None else []
         if category.always_up2date:
             host_log.info(kv(event="category_skipped", category=category.category_name,
                              reason="always_up2date"))
@@ -418,7 +424,9 @@ class Crawler:
             check = await session.check_category(url.rstrip("/"), directories, host_log)
             if check.failure is not None:
                 failures.append(check.failure)
+                tried.append(f"{urlsplit(url).scheme.lower()}=failed")
                 continue
+            tried.append(f"{urlsplit(url).scheme.lower()}=ok")
             verdicts = stale_metadata_marks_repository(
                 tuple(
                     (v.directory_id, paths[v.directory_id], v.up2date)

@@ -30,6 +30,10 @@ class CrawlStatus(enum.Enum):
     UNKNOWN = "unknown"
 
 
+#: recorded crawls kept per host (``host_crawl``)
+CRAWL_HISTORY = 50
+
+
 @attrs.frozen
 class CrawlSelection:
     """Which hosts a crawl visits."""
@@ -92,6 +96,8 @@ class HostCrawlRecord:
     auto_disable: int = 4
     #: why the crawl failed (for ``disable_reason``)
     reason: str = ""
+    #: each URL tried, as ``scheme=ok`` / ``scheme=failed``, space-separated (crawl history)
+    protocols: str = ""
 
 
 @attrs.frozen
@@ -180,6 +186,8 @@ class CrawlStore(Protocol):
         (``user_active`` true, ``disable_reason`` cleared).  FAILURE: ``crawl_failures`` + 1.
         TIMEOUT: every row of the host set not up to date and ``crawl_failures`` + 1.  When the
         failures reach ``auto_disable`` (> 0) the host is disabled with a ``disable_reason``.
+        Every recorded crawl also adds a row to the host's crawl history (``host_crawl``, the
+        last :data:`CRAWL_HISTORY` kept), shown on the host page.
         """
 
     def propagation_repositories(

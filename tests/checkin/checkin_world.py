@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import bz2
 import configparser
+import datetime
 import functools
 import json
 import os
@@ -139,10 +140,13 @@ def snapshot(store: SqlStore) -> dict[str, list[tuple]]:
         }
 
 
-def failures(store: SqlStore) -> dict[int, int]:
+def failures(store: SqlStore) -> dict[str, int]:
+    """Failed check-ins of the last hour, by throttle key (``site:<id>``)."""
+    f = t.mm_login_failure
+    recent = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=1)
     with store.engine.connect() as conn:
-        return dict(conn.execute(sa.select(t.checkin_failure.c.site_id,
-                                           t.checkin_failure.c.failures)).all())
+        return dict(conn.execute(sa.select(f.c.key, sa.func.count()).where(f.c.at > recent)
+                                 .group_by(f.c.key)).all())
 
 
 def make_tree(root: Path, layout: Mapping[str, Iterable[str]] = ON_DISK) -> dict[str, Path]:

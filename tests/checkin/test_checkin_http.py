@@ -33,10 +33,9 @@ from checkin_world import (
     snapshot,
     write_conf,
 )
-from conftest import TEST_LIMITS, CheckinServer
+from checkin_app import TEST_LIMITS, CheckinServer, checkin_runtime
 from mirrormanager_pg_store import schema as t
 from mirrormanager_quart_ui.app import create_app
-from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_report_mirror import command
 from mmcore.passwords import is_password_hash, verify_password
 
@@ -155,10 +154,10 @@ async def test_report_without_categories_checks_in(checkin_server, store):
     assert host_row(store, checkin_server.world.private_host_id).last_checked_in is not None
 
 
-async def test_password_stored_in_clear_is_accepted_and_hashed(store):
+async def test_password_stored_in_clear_is_accepted_and_hashed(store, tmp_path):
     """A MirrorManager2 database adopted in place holds site passwords in clear."""
     populate(store, password=PASSWORD)
-    client = create_app(store, UiConfig(), checkin=TEST_LIMITS).test_client()
+    client = create_app(checkin_runtime(store, tmp_path)).test_client()
     body = xmlrpc.client.dumps((mm2_encode(report()),), "checkin")
     answer = await client.post("/xmlrpc", data=body)
     (message,), _ = xmlrpc.client.loads(await answer.get_data())
@@ -220,28 +219,26 @@ async def test_failed_check_ins_are_rate_limited_per_site(checkin_server, store)
     wrong = mm2_encode(report(site={"enabled": "1", "name": SITE, "password": "guess"}))
     for attempt in range(1, TEST_LIMITS.max_failures + 1):
         assert (await checkin_server.call(wrong)).startswith("Config file site name or password")
-        assert failures(store) == {1: attempt}
+        assert failures(store) == {"site:1": attempt}
     before = snapshot(store)
     # the right password does not help while the site is locked, nor does it count
     refused = await checkin_server.call(mm2_encode(report()))
     assert refused == ("Too many failed check-ins for this site: check-ins are refused for 10 "
                        "more minutes.\nerror checking in")
-    assert snapshot(store) == before and failures(store) == {1: 3}
+    assert snapshot(store) == before and failures(store) == {"site:1": 3}
     # another site is not affected
     other = report(site={"enabled": "1", "name": "Other Site", "password": "x"})
     assert (await checkin_server.call(mm2_encode(other))).endswith("checked in successful")
-    # once the window has passed, the right password works and clears the count
+    # once the window has passed, the right password works
     with store.engine.begin() as conn:
-        conn.execute(sa.update(t.checkin_failure).values(
-            since=datetime.datetime(2000, 1, 1)))
+        conn.execute(sa.update(t.mm_login_failure).values(at=datetime.datetime(2000, 1, 1)))
+    assert (await checkin_server.call(mm2_encode(report()))).endswith("checked in successful")
+    # failures below the limit are cleared by a successful check-in
+    await checkin_server.call(wrong)
+    await checkin_server.call(wrong)
+    assert failures(store) == {"site:1": 2}
     assert (await checkin_server.call(mm2_encode(report()))).endswith("checked in successful")
     assert failures(store) == {}
-    # a failure after an old window starts counting again at 1
-    with store.engine.begin() as conn:
-        conn.execute(sa.insert(t.checkin_failure).values(
-            site_id=1, failures=99, since=datetime.datetime(2000, 1, 1)))
-    await checkin_server.call(wrong)
-    assert failures(store) == {1: 1}
 
 
 # ---------------------------------------------------------------------------------------------

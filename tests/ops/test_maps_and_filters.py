@@ -9,7 +9,7 @@ import pytest
 from mmdb_writer import MMDBWriter
 from ops_data import DIRECTORIES, dump, populate, rows, run_cli, write_config
 
-from mirrormanager_ops.rsync_filter import filter_rules
+from mmcore.ops.rsync_filter import filter_rules
 
 
 @pytest.fixture

@@ -138,5 +138,5 @@ def mm_cli_commands() -> list[CliCommand]:
                    "mirrormanager_ops.worldmap:run", _worldmap),
         CliCommand(("rsync-filter",),
                    "rsync filter rules for the directories changed since a time",
-                   "mirrormanager_ops.rsync_filter:run", _rsync_filter),
+                   "mirrormanager_ops.rsync_filter_command:run", _rsync_filter),
     ]

@@ -11,7 +11,6 @@ than sent to the database, which would fail the whole check-in.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -56,11 +55,10 @@ class CheckinOpsMixin:
     def find_checkin_site(self, site_name: str, host_name: str) -> CheckinSite | None:
         if not _storable(site_name):
             return None
-        s, h, f = t.site, t.host, t.checkin_failure
+        s, h = t.site, t.host
         with self._errors("find the checking-in site in"), self.engine.connect() as conn:
             site = conn.execute(
-                sa.select(s.c.id, s.c.name, s.c.password, s.c.org_url, f.c.failures, f.c.since)
-                .select_from(s.outerjoin(f, f.c.site_id == s.c.id))
+                sa.select(s.c.id, s.c.name, s.c.password, s.c.org_url)
                 .where(s.c.name == site_name)
                 .order_by(s.c.id)
                 .limit(1)
@@ -80,8 +78,6 @@ class CheckinOpsMixin:
             id=site.id,
             name=site.name,
             password=site.password,
-            failures=site.failures or 0,
-            failures_since=site.since,
             host=None if host is None else CheckinHost(
                 id=host.id, name=host.name, private=bool(host.private),
                 user_active=bool(host.user_active), country=host.country,
@@ -89,22 +85,6 @@ class CheckinOpsMixin:
             ),
             org_url=site.org_url,
         )
-
-    def record_checkin_failure(
-        self, site_id: int, at: datetime.datetime, window_start: datetime.datetime
-    ) -> int:
-        f = t.checkin_failure
-        with self._errors("count a failed check-in in"), self.engine.begin() as conn:
-            insert = _upsert(conn, f).values(site_id=site_id, failures=1, since=at)
-            restart = f.c.since < window_start
-            statement = insert.on_conflict_do_update(
-                index_elements=[f.c.site_id],
-                set_={
-                    "failures": sa.case((restart, 1), else_=f.c.failures + 1),
-                    "since": sa.case((restart, at), else_=f.c.since),
-                },
-            ).returning(f.c.failures)
-            return int(conn.execute(statement).scalar_one())
 
     def checkin_categories(
         self, host_id: int, reported: Mapping[str, Sequence[str]]
@@ -146,7 +126,7 @@ class CheckinOpsMixin:
         return states
 
     def apply_checkin(self, update: HostCheckinUpdate) -> None:
-        h, s, f, hcd = t.host, t.site, t.checkin_failure, t.host_category_dir
+        h, s, hcd = t.host, t.site, t.host_category_dir
         values: dict[str, Any] = {"last_checked_in": update.checked_in_at}
         if update.user_active is not None:
             values["user_active"] = update.user_active
@@ -174,7 +154,6 @@ class CheckinOpsMixin:
                             for path, directory_id in change.add
                         ],
                     )
-            conn.execute(sa.delete(f).where(f.c.site_id == update.site_id))
             if update.site_password is not None:
                 conn.execute(sa.update(s).where(s.c.id == update.site_id)
                              .values(password=update.site_password))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from mmcore.crawl.protocol import REPOMD_NAME, DirectoryExpectation, ExpectedFile
 from mmcore.crawl.store import (
+    CRAWL_HISTORY,
     CategoryRecord,
     CrawlSelection,
     CrawlStatus,
@@ -81,6 +82,20 @@ def _relative(name: str, topdir: str) -> str | None:
     if name.startswith(topdir + "/"):
         return name[len(topdir) + 1 :]
     return None
+
+
+def _record_history(conn: sa.Connection, record: HostCrawlRecord, failures: int) -> None:
+    """One ``host_crawl`` row per recorded crawl; only the newest ``CRAWL_HISTORY`` kept."""
+    hc = t.host_crawl
+    conn.execute(sa.insert(hc).values(
+        host_id=record.host_id, finished_at=record.finished_at, duration=int(record.duration),
+        status=record.status.value, crawl_failures=failures,
+        reason=(record.reason or None) and record.reason[:2000], protocols=record.protocols[:2000],
+    ))
+    keep = (sa.select(hc.c.id).where(hc.c.host_id == record.host_id)
+            .order_by(hc.c.finished_at.desc(), hc.c.id.desc()).limit(CRAWL_HISTORY))
+    conn.execute(sa.delete(hc).where(hc.c.host_id == record.host_id,
+                                     hc.c.id.not_in(keep)))
 
 
 class CrawlOpsMixin:
@@ -265,6 +280,7 @@ class CrawlOpsMixin:
                     )
                     values.update(user_active=False, disable_reason=reason)
             conn.execute(sa.update(h).where(h.c.id == record.host_id).values(**values))
+            _record_history(conn, record, failures)
             site, host = _host_details(conn, record.host_id) if disabled else (None, None)
         return HostRecordOutcome(
             crawl_failures=failures, disabled=disabled, disable_reason=reason, site=site,

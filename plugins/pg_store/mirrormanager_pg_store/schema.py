@@ -9,8 +9,7 @@ Differences from upstream, all additive:
 
 * columns with a default also get a *server* default, so rows written without an ORM (bulk
   loads, other tools) get the same values;
-* a few extra indexes on foreign keys our queries join on (named ``ix_<table>_<column>``);
-* tables of our own, at the end of this module (``access_stat_import``, ``checkin_failure``).
+* a few extra indexes on foreign keys our queries join on (named ``ix_<table>_<column>``).
 
 This module is the reference the migrations are checked against (see ``tests/test_store.py``);
 the migrations themselves spell out every table explicitly so later revisions can chain on them.
@@ -565,15 +564,81 @@ access_stat_import_count = sa.Table(
     sa.Column("requests", sa.BigInteger, nullable=False),
 )
 
-# failed report_mirror check-ins of a site in the current window (ours, not MirrorManager2's:
-# rate limiting shared by every server process); see mmcore.checkin.service
-checkin_failure = sa.Table(
-    "checkin_failure",
+# --------------------------------------------------------------------------------------------
+# this project's additions (migration 0003): server-side sessions, one-time tokens, the log-in
+# throttle, the audit log of the web UI and API, and the crawl history
+# --------------------------------------------------------------------------------------------
+
+mm_session = sa.Table(
+    "mm_session",
     metadata,
-    sa.Column("site_id", sa.Integer, sa.ForeignKey("site.id", ondelete="CASCADE"),
-              primary_key=True),
-    sa.Column("failures", sa.Integer, nullable=False),
-    sa.Column("since", sa.DateTime, nullable=False),
+    _id(),
+    # SHA-256 of the cookie's session key; the key itself is never stored
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_name", sa.Text, nullable=False),
+    # JSON list of group names
+    sa.Column("groups", sa.Text, nullable=False, default="[]", server_default="[]"),
+    sa.Column("email", sa.Text, nullable=True),
+    sa.Column("display_name", sa.Text, nullable=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    _fk("user_id", "mm_user.id", nullable=True, ondelete="CASCADE", index=True),
+    sa.Column("user_ip", sa.String(50), nullable=False, default="", server_default=""),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("expiry", sa.DateTime, nullable=False, index=True),
+)
+
+mm_user_token = sa.Table(
+    "mm_user_token",
+    metadata,
+    _id(),
+    _fk("user_id", "mm_user.id", nullable=False, ondelete="CASCADE", index=True),
+    # ``confirm`` (e-mail confirmation) or ``reset`` (password reset)
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp()),
+    sa.Column("expiry", sa.DateTime, nullable=False),
+)
+
+mm_login_failure = sa.Table(
+    "mm_login_failure",
+    metadata,
+    _id(),
+    # ``user:NAME`` or ``ip:ADDRESS``
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_mm_login_failure_key_at", "key", "at"),
+)
+
+mm_audit_log = sa.Table(
+    "mm_audit_log",
+    metadata,
+    _id(),
+    sa.Column("at", sa.DateTime, nullable=False, default=_utcnow,
+              server_default=sa.func.current_timestamp(), index=True),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("object_type", sa.String(64), nullable=False),
+    sa.Column("object_id", sa.Integer, nullable=True),
+    # plain numbers, no foreign keys: the entry outlives the site or host it names
+    sa.Column("site_id", sa.Integer, nullable=True, index=True),
+    sa.Column("host_id", sa.Integer, nullable=True, index=True),
+    sa.Column("summary", sa.Text, nullable=False, default="", server_default=""),
+)
+
+host_crawl = sa.Table(
+    "host_crawl",
+    metadata,
+    _id(),
+    _fk("host_id", "host.id", nullable=False, ondelete="CASCADE"),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+    sa.Column("duration", sa.Integer, nullable=False, default=0, server_default=sa.text("0")),
+    sa.Column("status", sa.String(16), nullable=False),
+    _int("crawl_failures", 0),
+    sa.Column("reason", sa.Text, nullable=True),
+    # ``scheme=outcome`` per category checked, space-separated
+    sa.Column("protocols", sa.Text, nullable=False, default="", server_default=""),
+    sa.Index("ix_host_crawl_host_id_finished_at", "host_id", "finished_at"),
 )
 
 #: every table, in an order where referenced tables come first

@@ -34,10 +34,14 @@ from mmcore.store import (
 )
 
 from . import bulk, deployment_sql, migrate, schema
+from .accounts_ops import AccountOpsMixin
 from .cache_ops import CacheOpsMixin
 from .checkin_ops import CheckinOpsMixin
 from .crawl_ops import CrawlOpsMixin
+from .manage_ops import ManageOpsMixin
+from .manage_reads import ManageReadsMixin
 from .ops_ops import OpsOpsMixin
+from .public_ops import PublicOpsMixin
 from .scan_ops import ScanOpsMixin
 from .stats_ops import StatsOpsMixin
 
@@ -102,9 +106,9 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
     return engine, pool_size
 
 
-class SqlStore(
-    ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin, CheckinOpsMixin
-):
+class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin,
+               ManageOpsMixin, ManageReadsMixin, PublicOpsMixin, AccountOpsMixin,
+               CheckinOpsMixin):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
     def __init__(

@@ -42,7 +42,6 @@ class UiFrontend:
         from hypercorn.config import Config as HypercornConfig
         from hypercorn.trio import serve as hypercorn_serve
 
-        from mmcore.checkin.config import CheckinConfig
         from mmcore.commands import UsageError
         from mmcore.frontend import FrontendStarted
 
@@ -53,15 +52,13 @@ class UiFrontend:
             settings = attrs.evolve(runtime.section("ui", UiConfig), **dict(overrides))
         except (TypeError, ValueError) as exc:
             raise UsageError(f"serve ui: {exc}") from None
-        store = runtime.open_store()
         hyper = HypercornConfig()
         hyper.bind = [settings.listen]
         hyper.accesslog = None
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
                 lambda task_status: hypercorn_serve(
-                    create_app(store, settings, checkin=runtime.section("checkin", CheckinConfig),
-                               announce=runtime.announce),
+                    create_app(runtime, settings),
                     hyper,
                     shutdown_trigger=control.stop.wait,
                     task_status=task_status,

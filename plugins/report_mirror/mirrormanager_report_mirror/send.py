@@ -48,8 +48,9 @@ def send_report(server: str, data: str, *, timeout: float) -> str:
         raise SendError(f"the server refused the report: {fault.faultString} "
                         f"(fault {fault.faultCode})") from None
     except xmlrpc.client.ProtocolError as exc:
-        raise SendError(f"error checking in: HTTP {exc.errcode} {exc.errmsg} from {server}; "
-                        "please try again later") from None
+        status = f"HTTP {exc.errcode} {exc.errmsg}".rstrip()
+        raise SendError(f"error checking in: {status} from {server}; please try again "
+                        "later") from None
     except (OSError, http.client.HTTPException, xmlrpc.client.ResponseError) as exc:
         raise SendError(f"error checking in: {exc or type(exc).__name__} ({server}); please try "
                         "again later") from None

@@ -5,8 +5,8 @@ client sees the fault's message): the check-in's string for everything MirrorMan
 with a string, a fault for a request or payload that cannot be read (too large, not XML, a DTD,
 not base64, not bzip2, a bzip2 bomb, a pickle, not JSON, too many directories) and for a
 database failure.  The request size is checked before the body is read (``Content-Length``) and
-while it is read (chunked bodies); the web application's own request limit (Quart's
-``MAX_CONTENT_LENGTH``) bounds it too.
+while it is read (chunked bodies), against ``[checkin] max_request_bytes`` or the web UI's own
+limit (``[ui] max_request_bytes``, Quart's ``MAX_CONTENT_LENGTH``) when that is lower.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 import trio
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mmcore.checkin.config import CheckinConfig
@@ -56,7 +56,7 @@ def checkin_blueprint(
     async def xmlrpc_endpoint() -> Response:
         client = request.remote_addr or "-"
         try:
-            body = await _read_body(config.max_request_bytes)
+            body = await _read_body(_request_limit(config))
             method, params = parse_call(body)
             if method != "checkin":
                 raise XmlRpcFault(
@@ -84,10 +84,18 @@ def checkin_blueprint(
     return blueprint
 
 
+def _request_limit(config: CheckinConfig) -> int:
+    """``[checkin] max_request_bytes``, or the app's own limit (``[ui] max_request_bytes``)
+    when that is lower: Quart stops reading a body there."""
+    app_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return min(config.max_request_bytes, app_limit) if app_limit else config.max_request_bytes
+
+
 async def _read_body(limit: int) -> bytes:
     too_large = XmlRpcFault(
         INVALID_REQUEST,
-        f"request is larger than {limit} bytes (the [checkin] max_request_bytes limit)",
+        f"request is larger than {limit} bytes (the max_request_bytes limit of [checkin] "
+        "and [ui])",
     )
     if request.content_length is not None and request.content_length > limit:
         raise too_large

@@ -1,7 +1,6 @@
-"""``rsync-filter``: rsync filter rules that let a downstream mirror fetch only the directories
-changed since its last run (MirrorManager2's ``/rsyncFilter``).
-
-:func:`filter_rules` is pure, so the web route and the command give the same answer::
+"""rsync filter rules that let a downstream mirror fetch only the directories changed since its
+last run (MirrorManager2's ``/rsyncFilter``): the ``rsync-filter`` command (ops plugin) and the
+web UI's ``/rsyncFilter`` give the same answer from :func:`rsync_filter`::
 
     + pub/
     + pub/fedora/
@@ -16,11 +15,9 @@ descends that far; everything else is excluded.  ``strip_prefix`` removes leadin
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
 
-from .common import refusals
+from mmcore.ops.store import OpsStore
 
 EXCLUDE_REST = "- *"
 
@@ -49,15 +46,11 @@ def filter_rules(directories: Iterable[str], strip_prefix: str = "") -> list[str
     return rules
 
 
-def rsync_filter(store: Any, categories: list[str], since: int, strip_prefix: str) -> list[str]:
-    """The rules for ``categories`` from the store (raises ``OpsRefused`` for an unknown
-    category)."""
+def rsync_filter(
+    store: OpsStore, categories: Sequence[str], since: int, strip_prefix: str
+) -> list[str]:
+    """The rules for the directories of ``categories`` changed after ``since`` (epoch seconds).
+
+    :raises mmcore.ops.store.OpsRefused: an unknown category.
+    """
     return filter_rules(store.directories_changed_since(categories, since), strip_prefix)
-
-
-def run(runtime: Any, args: argparse.Namespace) -> int:
-    with refusals():
-        rules = rsync_filter(runtime.open_store(), args.categories, args.since,
-                             args.strip_prefix)
-    runtime.out.write("".join(f"{rule}\n" for rule in rules))
-    return 0
