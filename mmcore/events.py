@@ -177,3 +177,7 @@ class HostCheckedIn(Event):
     directories_updated: int = 0
     directories_added: int = 0
     directories_deleted: int = 0
+    #: names of the host's categories the report covered, in the report's order
+    categories: tuple[str, ...] = ()
+    #: the host's ``user_active`` as the report set it; ``None`` when the report did not say
+    user_active: bool | None = None

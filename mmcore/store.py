@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 # the use-case parts are defined beside the engines that use them
 from mmcore.accounts.store import AccountStore
 from mmcore.cache import CacheSource
+from mmcore.checkin.store import CheckinStore
 from mmcore.crawl.store import CrawlStore
 from mmcore.manage.public import PublicStore
 from mmcore.manage.store import ManageStore
@@ -125,8 +126,9 @@ class BulkStore(Protocol):
 @runtime_checkable
 class Store(
     StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
-    ManageStore, PublicStore, AccountStore, Protocol
+    ManageStore, PublicStore, AccountStore, CheckinStore, Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
     the scanner's, crawler's, cache writer's and operations commands' operations, and the
-    management, public-page and account operations of the web UI and API."""
+    management, public-page and account operations of the web UI and API, and report_mirror
+    check-ins."""
