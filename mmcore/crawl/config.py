@@ -59,6 +59,10 @@ class CrawlerConfig:
     log_dir: str = ""
     #: lines kept per host log (the rest is counted, not written)
     log_max_lines: int = attrs.field(default=5000, validator=at_least(0))
+    #: check, for every URL crawled, whether it answers over IPv4 and over IPv6 (one TCP
+    #: connection per family and host name); the list server prefers mirrors of the client's
+    #: family
+    address_families: bool = True
     #: ``crawl propagation``: repository prefix template per product name
     propagation_repos: dict[str, str] = attrs.field(factory=_default_propagation_repos)
     #: ``crawl propagation``: the architecture looked at first

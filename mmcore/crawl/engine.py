@@ -29,6 +29,7 @@ import attrs
 import trio
 
 from mmcore.crawl.config import CrawlerConfig
+from mmcore.crawl.families import FamilyProbe, UrlFamilies
 from mmcore.crawl.hostlog import HostLog
 from mmcore.crawl.slices import HostRange
 from mmcore.crawl.protocol import (
@@ -338,6 +339,7 @@ class Crawler:
         reasons: list[str] = []
         used: list[str] = []
         tried: list[str] = []
+        families: list[UrlFamilies] = []
         succeeded = 0
         status: CrawlStatus | None = None
 
@@ -348,6 +350,8 @@ class Crawler:
             reasons = [f"continent {continents.continent(host.country)} not selected"]
         else:
             with trio.move_on_after(self.options.host_timeout) as scope:
+                if self.limits.address_families:
+                    await self._probe_families(host, families, host_log)
                 for category in host.categories:
                     record, reason, url = await self._crawl_category(category, host_log, counts,
                                                                      tried)
@@ -397,8 +401,27 @@ class Crawler:
             auto_disable=self.options.auto_disable,
             reason=reason,
             protocols=" ".join(tried),
+            url_families=tuple(families),
         )
         return result, record
+
+    async def _probe_families(
+        self, host: HostTarget, families: list[UrlFamilies], host_log: HostLog
+    ) -> None:
+        """Which address families each URL of ``host`` answers on (see
+        :mod:`mmcore.crawl.families`); one probe per host name and port."""
+        probe = FamilyProbe(self.limits.connect_timeout)
+        urls = sorted({u for c in host.categories for u in c.urls})
+        async with trio.open_nursery() as nursery:  # every endpoint at once: one timeout
+            for url in urls:
+                nursery.start_soon(probe.warm, url)
+        for url in urls:
+            answered = await probe.probe(url)  # from what warm() found
+            if answered is None:
+                continue
+            families.append(answered)
+            host_log.info(kv(event="address_families", url=url, ipv4=answered.ipv4,
+                             ipv6=answered.ipv6))
 
     async def _crawl_category(
         self, category: HostCategoryTarget, host_log: HostLog, counts: dict[str, int],

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from mmcore.crawl.families import UrlFamilies
 from mmcore.crawl.protocol import DirectoryExpectation
 from mmcore.events import HostInfo, SiteInfo
 
@@ -98,6 +99,9 @@ class HostCrawlRecord:
     reason: str = ""
     #: each URL tried, as ``scheme=ok`` / ``scheme=failed``, space-separated (crawl history)
     protocols: str = ""
+    #: the address families each of the host's URLs answered on (``host_category_url.ipv4`` /
+    #: ``ipv6``); URLs not probed are left as they were
+    url_families: tuple[UrlFamilies, ...] = ()
 
 
 @attrs.frozen

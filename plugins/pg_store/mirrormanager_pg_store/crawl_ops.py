@@ -98,6 +98,21 @@ def _record_history(conn: sa.Connection, record: HostCrawlRecord, failures: int)
                                      hc.c.id.not_in(keep)))
 
 
+def _record_families(conn: sa.Connection, record: HostCrawlRecord) -> None:
+    """``host_category_url.ipv4`` / ``ipv6`` of the host's URLs that were probed (a URL of
+    another host is never touched, whatever the record says)."""
+    if not record.url_families:
+        return
+    u, hc = t.host_category_url, t.host_category
+    owned = sa.select(hc.c.id).where(hc.c.host_id == record.host_id).scalar_subquery()
+    statement = (sa.update(u)
+                 .where(u.c.url == sa.bindparam("b_url"), u.c.host_category_id.in_(owned))
+                 .values(ipv4=sa.bindparam("b_ipv4"), ipv6=sa.bindparam("b_ipv6")))
+    for chunk in _chunks(record.url_families):
+        conn.execute(statement, [{"b_url": f.url, "b_ipv4": f.ipv4, "b_ipv6": f.ipv6}
+                                 for f in chunk])
+
+
 class CrawlOpsMixin:
     """:class:`mmcore.crawl.store.CrawlStore` for ``SqlStore``."""
 
@@ -281,6 +296,7 @@ class CrawlOpsMixin:
                     values.update(user_active=False, disable_reason=reason)
             conn.execute(sa.update(h).where(h.c.id == record.host_id).values(**values))
             _record_history(conn, record, failures)
+            _record_families(conn, record)
             site, host = _host_details(conn, record.host_id) if disabled else (None, None)
         return HostRecordOutcome(
             crawl_failures=failures, disabled=disabled, disable_reason=reason, site=site,

@@ -413,6 +413,10 @@ host_category_url = sa.Table(
         ondelete="CASCADE", onupdate="CASCADE"),
     sa.Column("url", sa.Text, nullable=False, unique=True),
     _flag("private", False, index=True),
+    # not in MirrorManager2: the address families the URL answered on at its last crawl
+    # (NULL: not offered or not checked yet)
+    sa.Column("ipv4", sa.Boolean, nullable=True),
+    sa.Column("ipv6", sa.Boolean, nullable=True),
     sa.UniqueConstraint("host_category_id", "url", name="host_category_url_hcdindex"),
 )
 
