@@ -106,6 +106,9 @@ class Choice(NamedTuple):
     hosts: Sequence[int]
     #: each host's default base URL ("" for none), when the plan rendered them already
     bases: Sequence[str] | None = None
+    #: the tier the first host came from (``netblocks``, ``asn``, ``country``, ``geoip``,
+    #: ``continent``, ``global``; ``none``: no host), for the metrics
+    tier: str = "none"
 
 
 class ListService:
@@ -129,6 +132,9 @@ class ListService:
         #: answer through per-(directory, country) plans where they apply (plans.py); off:
         #: every answer takes the general path (same answers, same draws; for tests)
         self.use_plans = use_plans
+        #: the selection of the last answer that made one (the metrics read it, and reset it
+        #: to ``None``, around each call of :meth:`answer`)
+        self.last_choice: Choice | None = None
 
     # -- routing --------------------------------------------------------------------------
 
@@ -166,7 +172,7 @@ class ListService:
             return self.failure(index, metalink, Failure(
                 404, f"{target.directory}/{target.filename or ''} not found or has not metalink"))
         options = Options.of(params, metalink)
-        choice = self.choose(index, view, target, client, options, metalink)
+        choice = self.last_choice = self.choose(index, view, target, client, options, metalink)
         return self.render(index, view, target, options, choice, details)
 
     def failure(self, index: CacheIndex, metalink: bool, failure: Failure) -> Answer:
@@ -190,8 +196,8 @@ class ListService:
             hot = not metalink and target.filename is None
             planned = self._planned(index, view, client, options.use_netblocks, hot)
             if planned is not None:
-                header, items = planned
-                return Choice(header, (), items) if hot else Choice(header, items)
+                header, items, tier = planned
+                return Choice(header, (), items, tier) if hot else Choice(header, items, None, tier)
         selection = select(
             index,
             view,
@@ -207,7 +213,7 @@ class ListService:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("mirrorlist: %s found its best mirror from %s", client.ip_text,
                       selection.found_via)
-        return Choice(selection.header, selection.hosts)
+        return Choice(selection.header, selection.hosts, None, selection.found_via)
 
     def _planned(
         self,
@@ -216,9 +222,10 @@ class ListService:
         client: Client,
         use_netblocks: bool,
         want_lines: bool,
-    ) -> tuple[str, list[Any]] | None:
+    ) -> tuple[str, list[Any], str] | None:
         """The selection through the directory's :class:`~.plans.TierPlan` for the client's
-        country: (header fragments, default bases or host ids in answer order), or ``None``
+        country: (header fragments, default bases or host ids in answer order, the tier of the
+        first host), or ``None``
         when the general path must answer.  Decides before drawing any random number, so a
         fallback draws exactly what :func:`select` would have."""
         plan = plan_for(index, view, client.country, self.minimum)
@@ -238,7 +245,7 @@ class ListService:
                 return None
             for tier in plan.tiers:
                 out += shuffled(tier.bases if want_lines else tier.hosts, tier.inverse, rng)
-            return plan.header, out
+            return plan.header, out, plan.found_via
         network = [h for _, h in netblock_hits] + asn_hosts
         tiers = plan.tiers
         has_lines = plan.has_lines
@@ -265,7 +272,7 @@ class ListService:
                 items = [items[i] for i in keep]
                 inverse = [inverse[i] for i in keep]
             out += shuffled(items, inverse, rng)
-        return "".join(header) + plan_header, out
+        return "".join(header) + plan_header, out, "netblocks" if netblock_hits else "asn"
 
     # -- rendering ------------------------------------------------------------------------
 

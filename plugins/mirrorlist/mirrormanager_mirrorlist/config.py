@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+from typing import Any
+
 import attrs
 
-from mmcore.validators import at_least, listen_address, positive
+from mmcore.validators import at_least, checked, listen_address, positive
+
+
+def _networks(value: Any) -> None:
+    for network in value:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{network!r} is not a network (CIDR): {exc}") from None
+
+
+#: a list of networks (``192.0.2.0/24``, ``2001:db8::/32``, or single addresses)
+networks = checked(_networks)
 
 
 @attrs.frozen
@@ -62,3 +77,9 @@ class MirrorlistConfig:
     #: pipelined requests answered per connection at a time; connections with more queued
     #: are served round robin after those with new data (the fairness bound)
     pipeline_batch: int = attrs.field(default=8, validator=at_least(1))
+    #: answer ``/metrics`` (Prometheus text format, every worker summed)
+    metrics: bool = True
+    #: peer networks allowed to read ``/metrics`` (the TCP peer, never X-Forwarded-For);
+    #: others get 404 as for an unknown path
+    metrics_allow: list[str] = attrs.field(factory=lambda: ["127.0.0.0/8", "::1/128"],
+                                           validator=networks)

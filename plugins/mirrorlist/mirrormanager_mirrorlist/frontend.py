@@ -65,6 +65,8 @@ def settings_from_config(section: MirrorlistConfig) -> ServerSettings:
             max_connections=section.max_connections,
             pipeline_batch=section.pipeline_batch,
         ),
+        metrics=section.metrics,
+        metrics_allow=tuple(section.metrics_allow),
     )
 
 

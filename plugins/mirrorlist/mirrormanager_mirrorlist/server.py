@@ -30,6 +30,7 @@ from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
 from mirrormanager_mirrorlist.listeners import bound_port, make_listener
+from mirrormanager_mirrorlist.metrics import DEFAULT_ALLOW, WorkerMetrics, run_directory
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ class ServerSettings:
     #: start without a loadable cache (answer 503 until one appears) instead of failing
     allow_missing_cache: bool = False
     limits: HttpLimits = HttpLimits()
+    #: answer ``/metrics`` (metrics.py), to peers in ``metrics_allow``
+    metrics: bool = True
+    metrics_allow: tuple[str, ...] = DEFAULT_ALLOW
+    #: the run's directory of worker counts (made by run_server; set: a worker of a supervisor)
+    metrics_dir: str | None = None
 
     def input_paths(self) -> InputPaths:
         def opt(value: str | None) -> Path | None:
@@ -139,13 +145,19 @@ async def run_worker(
             access_log=access,
             trust_forwarded_for=settings.trust_forwarded_for,
         )
-        server = HttpServer(service.answer, settings.limits)
+        metrics = WorkerMetrics(settings, inputs, service) if settings.metrics_dir else None
+        server = HttpServer(service.answer if metrics is None else metrics.wrap(service.answer),
+                            settings.limits)
         try:
             listener = make_listener(settings.host, settings.port, reuse_port=reuse_port)
         except BaseException:
             if access is not None:
                 access.close()
+            if metrics is not None:
+                metrics.close()
             raise
+        if metrics is not None:
+            metrics.server = server
         port = bound_port(listener)
         try:
             async with trio.open_nursery() as nursery:
@@ -164,6 +176,8 @@ async def run_worker(
                     nursery.start_soon(inputs.watch, settings.watch_interval)
                 if access is not None:
                     nursery.start_soon(_flush_every_second, access)
+                if metrics is not None:
+                    nursery.start_soon(metrics.sync_every)
                 await nursery.start(serve)
                 generation = inputs.index.generation if inputs.index else None
                 log.info("event=listening url=%s generation=%s", settings.url(port), generation)
@@ -171,6 +185,8 @@ async def run_worker(
         finally:
             if access is not None:
                 access.close()
+            if metrics is not None:
+                metrics.close()
             listener.close()
 
 
@@ -223,14 +239,15 @@ async def run_server(
 
     :param reloads: each item received re-reads the inputs, in every worker.
     """
-    if settings.workers <= 1:
-        await run_worker(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
-                         task_status=task_status)
-        return
-    from mirrormanager_mirrorlist.supervisor import supervise
+    with run_directory(settings) as settings:
+        if settings.workers <= 1:
+            await run_worker(settings, stop=stop, handle_signals=handle_signals,
+                             reloads=reloads, task_status=task_status)
+            return
+        from mirrormanager_mirrorlist.supervisor import supervise
 
-    await supervise(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
-                    task_status=task_status)
+        await supervise(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
+                        task_status=task_status)
 
 
 def worker_main(argv: list[str]) -> int:
