@@ -64,6 +64,50 @@ class HostCrawled(Event):
     duration: float = 0.0
     #: why it failed (``None`` when it did not)
     reason: str | None = None
+    #: the URL scheme that answered, per category checked (``("rsync", "https")``)
+    protocols: tuple[str, ...] = ()
+    #: every URL check in order, ``scheme=ok`` or ``scheme=failed``
+    checks: tuple[str, ...] = ()
+    #: the host's consecutive failed crawls after this one (0 after a success), when recorded
+    crawl_failures: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CrawlStarted(Event):
+    """A crawl (``mirrormanager crawl``) starts, before any host is crawled.
+
+    Announced once by the crawling process; with ``--processes N`` once by the parent
+    (``part`` ``None``) and once by each child (``part`` its ``i:N``)."""
+
+    hook: ClassVar[str] = "mm_event_crawl_started"
+
+    #: processes the crawl is split over
+    processes: int = 1
+    #: the ``--fraction`` of a ``--processes`` child (``"2:4"``); ``None``: the whole crawl
+    part: str | None = None
+    dry_run: bool = False
+    #: when it started (epoch seconds)
+    started_at: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class CrawlFinished(Event):
+    """A crawl ended (also when it was interrupted); announced by whoever announced its
+    :class:`CrawlStarted`."""
+
+    hook: ClassVar[str] = "mm_event_crawl_finished"
+
+    processes: int = 1
+    part: str | None = None
+    #: hosts selected, and how their crawls ended
+    hosts: int = 0
+    ok: int = 0
+    failed: int = 0
+    timeout: int = 0
+    unknown: int = 0
+    disabled: int = 0
+    #: seconds the crawl took
+    duration: float = 0.0
 
 
 @attrs.frozen(kw_only=True)

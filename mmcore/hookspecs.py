@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from mmcore.crawl.protocol import CrawlProtocol
     from mmcore.events import (
         CacheWritten,
+        CrawlFinished,
+        CrawlStarted,
         HostAdded,
         HostCheckedIn,
         HostCrawled,
@@ -250,6 +252,28 @@ def mm_event_host_crawled(event: HostCrawled, runtime: Runtime) -> None:
 
     :param event: the host, its status and directory counts.
     :param runtime: the crawl's runtime.
+    """
+
+
+@hookspec
+def mm_event_crawl_started(event: CrawlStarted, runtime: Runtime) -> None:
+    """A crawl starts (``mirrormanager crawl``), before any host is crawled.
+
+    With ``--processes N`` it is announced by the parent (``event.part`` is ``None``) before the
+    children start, and by each child (``event.part`` is its ``i:N``).  A metrics exporter
+    starts serving here.
+
+    :param event: how the crawl is split.
+    :param runtime: the announcing process's runtime.
+    """
+
+
+@hookspec
+def mm_event_crawl_finished(event: CrawlFinished, runtime: Runtime) -> None:
+    """A crawl ended, also when interrupted; announced by whoever announced its start.
+
+    :param event: the hosts crawled and how their crawls ended.
+    :param runtime: the announcing process's runtime.
     """
 
 

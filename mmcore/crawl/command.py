@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 import trio
@@ -17,6 +17,7 @@ from mmcore.crawl.display import LiveDisplay
 from mmcore.crawl.protocol import CrawlProtocol
 from mmcore.crawl.slices import Fraction, HostRange
 from mmcore.crawl.store import CrawlStatus
+from mmcore.events import CrawlFinished, CrawlStarted
 from mmcore.joblock import run_locked
 from mmcore.runtime import Runtime
 
@@ -104,6 +105,35 @@ def _print_summary(out: TextIO, summary, dry_run: bool, processes: int = 1) -> N
         out.write(f"  {result.host_id:>6} {result.host_name:<40} {status:<8} {detail}\n")
 
 
+def _finished(summary, processes: int, part: str | None) -> CrawlFinished:
+    """The :class:`CrawlFinished` of a crawl that ended with ``summary`` (``None``: it ended
+    before it had one)."""
+    if summary is None:
+        return CrawlFinished(processes=processes, part=part)
+    return CrawlFinished(
+        processes=processes, part=part, hosts=summary.hosts,
+        ok=summary.count(CrawlStatus.OK), failed=summary.count(CrawlStatus.FAILURE),
+        timeout=summary.count(CrawlStatus.TIMEOUT), unknown=summary.count(CrawlStatus.UNKNOWN),
+        disabled=len(summary.disabled),
+        duration=(summary.finished or time.monotonic()) - summary.started,
+    )
+
+
+def _announced(runtime: Runtime, processes: int, part: str | None, dry_run: bool,
+               run: Callable[[], Any], summary_of: Callable[[Any], Any]) -> Any:
+    """``run()`` between :class:`CrawlStarted` and :class:`CrawlFinished` (announced also when
+    it raises)."""
+    runtime.announce(CrawlStarted(processes=processes, part=part, dry_run=dry_run,
+                                  started_at=time.time()))
+    result = None
+    try:
+        result = run()
+    finally:
+        runtime.announce(_finished(summary_of(result) if result is not None else None,
+                                   processes, part))
+    return result
+
+
 def run_crawl(runtime: Runtime, args: argparse.Namespace) -> int:
     """One crawl at a time (the ``crawl`` job lock); a dry run writes nothing and a
     ``--processes`` child runs under its parent's lock, so neither takes it."""
@@ -161,11 +191,11 @@ def _crawl(runtime: Runtime, args: argparse.Namespace) -> int:
     )
     settings = attrs.evolve(config, concurrency=concurrency)
     if child:
-        return _run_child(runtime, store, settings, options, args.progress_fd)
+        return _run_child(runtime, store, settings, options, args.progress_fd, args.fraction)
     display = LiveDisplay(runtime.err)
-    summary = trio.run(lambda: crawl(
+    summary = _announced(runtime, 1, None, args.dry_run, lambda: trio.run(lambda: crawl(
         store, _protocols(runtime), settings, options, runtime=runtime, monitor=display,
-    ))
+    )), lambda summary: summary)
     _print_summary(runtime.out, summary, args.dry_run)
     if summary.record_errors:
         raise CommandError(f"{len(summary.record_errors)} hosts' results could not be recorded")
@@ -173,7 +203,7 @@ def _crawl(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def _run_child(runtime: Runtime, store, settings: CrawlerConfig, options,
-               progress_fd: int) -> int:
+               progress_fd: int, part: str) -> int:
     """A ``--processes`` child: crawl its fraction, progress and results as JSON lines to the
     parent, no display and no summary of its own."""
     from mmcore.crawl.engine import crawl
@@ -181,9 +211,11 @@ def _run_child(runtime: Runtime, store, settings: CrawlerConfig, options,
 
     writer = ProgressWriter(progress_fd)
     try:
-        summary = trio.run(lambda: run_as_child(lambda: crawl(
-            store, _protocols(runtime), settings, options, runtime=runtime, monitor=writer,
-        )))
+        summary = _announced(runtime, int(part.split(":")[1]), part, options.dry_run,
+                             lambda: trio.run(lambda: run_as_child(lambda: crawl(
+                                 store, _protocols(runtime), settings, options,
+                                 runtime=runtime, monitor=writer,
+                             ))), lambda summary: summary)
     except ParentGone as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -201,9 +233,10 @@ def _run_processes(runtime: Runtime, args: argparse.Namespace, processes: int,
     runtime.close()  # the children open their own connections; the parent needs none
     concurrencies = split_concurrency(concurrency, processes)
     display = LiveDisplay(runtime.err, parts=processes)
-    outcome = trio.run(lambda: run_children(
-        _child_argv(runtime, args, concurrencies, timeout), concurrencies, timeout, display,
-    ))
+    outcome = _announced(runtime, processes, None, args.dry_run, lambda: trio.run(
+        lambda: run_children(_child_argv(runtime, args, concurrencies, timeout),
+                             concurrencies, timeout, display)
+    ), lambda outcome: outcome.summary)
     display.finish()
     _print_summary(runtime.out, outcome.summary, args.dry_run, processes)
     for child in outcome.children:

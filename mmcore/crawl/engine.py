@@ -90,6 +90,8 @@ class HostResult:
     categories_failed: int = 0
     #: URL used per checked category
     protocols: tuple[str, ...] = ()
+    #: every URL check in order, ``scheme=ok`` or ``scheme=failed``
+    checks: tuple[str, ...] = ()
     outcome: HostRecordOutcome | None = None
     #: the result could not be recorded (the database said why)
     record_error: str | None = None
@@ -391,6 +393,7 @@ class Crawler:
             categories_ok=succeeded,
             categories_failed=len(host.categories) - succeeded,
             protocols=tuple(urlsplit(u).scheme for u in used),
+            checks=tuple(tried),
         )
         record = HostCrawlRecord(
             host_id=host.id,
@@ -494,6 +497,9 @@ class Crawler:
             directories_unknown=result.unknown,
             duration=result.duration,
             reason=result.reason or None,
+            protocols=result.protocols,
+            checks=result.checks,
+            crawl_failures=result.outcome.crawl_failures if result.outcome is not None else None,
         ))
         if result.outcome is not None and result.outcome.disabled:
             self.runtime.announce(HostDisabled(

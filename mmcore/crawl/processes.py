@@ -61,6 +61,7 @@ def encode_result(result: HostResult) -> dict[str, Any]:
     data = attrs.asdict(result, recurse=False)
     data["status"] = result.status.value
     data["protocols"] = list(result.protocols)
+    data["checks"] = list(result.checks)
     data["outcome"] = attrs.asdict(result.outcome) if result.outcome is not None else None
     return data
 
@@ -72,6 +73,7 @@ def decode_result(data: dict[str, Any]) -> HostResult:
         **data,
         "status": CrawlStatus(data["status"]),
         "protocols": tuple(data.get("protocols") or ()),
+        "checks": tuple(data.get("checks") or ()),
         "outcome": HostRecordOutcome(**outcome) if outcome else None,
     })
 

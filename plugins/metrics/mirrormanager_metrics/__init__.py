@@ -1,0 +1,1 @@
+"""MirrorManager plugin: Prometheus metrics of the crawler (``[metrics]``)."""
