@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/mirrorlist.py [--cache FILE | --synthetic] [--dir bench-data/mirrorlist]
         [--duration 10] [--connections 50] [--workers 2] [--wrk-threads 2] [--inprocess N]
+        [--metrics on|off]
 
 The cache is the fedora-scale one by default: ``mirrormanager dataset --scale fedora`` into an
 SQLite file, then ``mirrormanager cache write``, both done once into ``--dir`` (several minutes
@@ -282,6 +283,13 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
     shutil.rmtree(metrics_dir)
 
 
+def server_config(work: Path, metrics: str) -> Path:
+    """The server's configuration file: ``[mirrorlist] metrics`` on or off."""
+    path = work / "mirrormanager.toml"
+    path.write_text(f"[mirrorlist]\nmetrics = {'true' if metrics == 'on' else 'false'}\n")
+    return path
+
+
 def wait_port(port: int, timeout: float = 120) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -393,6 +401,8 @@ def main() -> int:
     parser.add_argument("--routes", type=int, default=300_000)
     parser.add_argument("--inprocess", type=int, default=0, metavar="N",
                         help="also time N answers without HTTP")
+    parser.add_argument("--metrics", choices=("on", "off"), default="on",
+                        help="the server's /metrics counting ([mirrorlist] metrics)")
     parser.add_argument("--only", choices=("mirrorlist", "metalink"),
                         help="run wrk for one endpoint only (and nginx)")
     args = parser.parse_args()
@@ -451,7 +461,8 @@ def main() -> int:
     exe = Path(sys.executable).parent / "mirrormanager"
     started = time.monotonic()
     server = subprocess.Popen(
-        [str(exe), "-q", "serve", "mirrorlist", "--cache", str(cache), "--listen",
+        [str(exe), "-q", "--config", str(server_config(work, args.metrics)), "serve",
+         "mirrorlist", "--cache", str(cache), "--listen",
          f"127.0.0.1:{port}", "--workers", str(args.workers), "--geoip", str(geoip),
          "--netblocks", str(netblocks), "--log", str(work / "access.log")],
         stdout=subprocess.PIPE, cwd=work,
@@ -480,6 +491,7 @@ def main() -> int:
         cpu = [sum(w.cpu_times()[:2]) - before for w, before in zip(workers, cpu_before)]
         nginx_rps = results["nginx static 4.8 KB"]["rps"]
         print(f"\nwrk -t{threads} -c{args.connections} -d{args.duration}s, {args.workers} workers, "
+              f"metrics {args.metrics}, "
               f"{os.cpu_count()} CPUs (wrk shares them)")
         print(f"{'target':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs nginx':>9} {'non-2xx':>8}")
         for name, r in results.items():
