@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
+from mirrormanager_mirrorlist.families import family_bit, split
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable
@@ -203,6 +204,7 @@ class ListService:
             minimum=self.minimum,
             asn_table=self.inputs.asn,
             rng=self.rng,
+            unreachable=index.unreachable(view, family_bit(client.address)),
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("mirrorlist: %s found its best mirror from %s", client.ip_text,
@@ -221,7 +223,8 @@ class ListService:
         country: (header fragments, default bases or host ids in answer order), or ``None``
         when the general path must answer.  Decides before drawing any random number, so a
         fallback draws exactly what :func:`select` would have."""
-        plan = plan_for(index, view, client.country, self.minimum)
+        bit = family_bit(client.address)
+        plan = plan_for(index, view, client.country, self.minimum, bit)
         if plan is None:
             return None
         header: list[str] = []
@@ -241,23 +244,38 @@ class ListService:
             return plan.header, out
         network = [h for _, h in netblock_hits] + asn_hosts
         tiers = plan.tiers
+        split_at = plan.split
         has_lines = plan.has_lines
         plan_header = plan.header
         local = plan.local
         if local is not None:
-            # step 7: the network hosts may lift the count to the minimum: then no global list
+            # step 7: the network hosts may lift the count to the minimum (and bring a host
+            # of the client's family): then no global list
             by_host = view.by_host
             usable = local.hosts.union(h for h in network if h in by_host)
-            if len(usable) >= self.minimum:
-                tiers, has_lines, plan_header = local.tiers, local.has_lines, local.header
+            if len(usable) >= self.minimum and (
+                local.reachable or not local.global_reachable
+                or not usable <= index.unreachable(view, bit)
+            ):
+                tiers, split_at = local.tiers, local.split
+                has_lines, plan_header = local.has_lines, local.header
         if want_lines and not has_lines and not any(
             index.default_base(view, h) for h in network
         ):
             return None
         ordered = list(dict.fromkeys(network_order(netblock_hits, asn_hosts, rng)))
         seen = set(ordered)
+        later: list[Any] = []
+        unreachable = index.unreachable(view, bit)
+        if unreachable:  # the network hosts the family reaches first, the others at the split
+            ordered, later = split(ordered, unreachable)
+            if want_lines:
+                later = [index.default_base(view, h) for h in later]
         out = [index.default_base(view, h) for h in ordered] if want_lines else ordered
-        for tier in tiers:
+        for number, tier in enumerate(tiers):
+            if number == split_at:
+                out += later
+                later = []
             items: Sequence[Any] = tier.bases if want_lines else tier.hosts
             inverse: Sequence[float] = tier.inverse
             if not seen.isdisjoint(tier.hosts):
@@ -265,7 +283,7 @@ class ListService:
                 items = [items[i] for i in keep]
                 inverse = [inverse[i] for i in keep]
             out += shuffled(items, inverse, rng)
-        return "".join(header) + plan_header, out
+        return "".join(header) + plan_header, out + later
 
     # -- rendering ------------------------------------------------------------------------
 
