@@ -12,7 +12,8 @@ hosts per repository: larger answers than Fedora's).
 From the cache it derives the workload: the 1,000 most widely mirrored repo/arch pairs whose
 repodata has a repomd.xml (so /metalink answers 200 too), half of the requests on the 100 most
 mirrored ones (current releases and updates, where real traffic goes), half spread over all; client addresses in several countries and tiers
-(GeoIP country, continent only, global fallback, host netblocks, ASN) sent as X-Forwarded-For
+(GeoIP country, continent only, global fallback, host netblocks, ASN; one GeoIP client in five
+over IPv6) sent as X-Forwarded-For
 by a wrk Lua script, a GeoIP database for those addresses and a global_netblocks.txt of 300,000
 random routes plus routes for some of the cache's ASNs.  Prints req/s, p50/p99, the ratio to
 nginx, cache load time and the RSS of all workers; ``--inprocess N`` also times N answers of
@@ -192,13 +193,18 @@ def build_workload(cache: Path, data: Path, routes: int, seed: int = 3) -> tuple
         prefix = f"100.{64 + i}"
         writer.insert_network(netaddr.IPSet([f"{prefix}.0.0/16"]),
                               {"country": {"iso_code": country}})
+        writer.insert_network(netaddr.IPSet([f"2001:db8:{i:x}::/48"]),
+                              {"country": {"iso_code": country}})
         prefixes[country] = prefix
     geoip = data / "country.mmdb"
     writer.to_db_file(str(geoip))
     clients = []
-    for country, weight in CLIENTS.items():
+    for i, (country, weight) in enumerate(CLIENTS.items()):
         for _ in range(weight * 4):
             clients.append(f"{prefixes[country]}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+        # one client in five over IPv6 (the cache's address families order their answers)
+        for _ in range(weight):
+            clients.append(f"2001:db8:{i:x}::{rng.randint(1, 0xffff):x}")
     # host netblocks: addresses inside 20 IPv4 netblocks of the cache
     v4_blocks = [e.key for e in header.HostNetblockCache if "." in e.key and "/" in e.key]
     for block in rng.sample(v4_blocks, min(20, len(v4_blocks))):
