@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
+from mirrormanager_mirrorlist.exclusion import excluded_hosts, excluded_names, without_hosts
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable
@@ -165,6 +166,11 @@ class ListService:
         if metalink and not details:
             return self.failure(index, metalink, Failure(
                 404, f"{target.directory}/{target.filename or ''} not found or has not metalink"))
+        if "exclude" in params:
+            names = excluded_names(params["exclude"])
+            if isinstance(names, Failure):
+                return self.failure(index, metalink, names)
+            view = without_hosts(view, excluded_hosts(index, view, names))
         options = Options.of(params, metalink)
         choice = self.choose(index, view, target, client, options, metalink)
         return self.render(index, view, target, options, choice, details)
