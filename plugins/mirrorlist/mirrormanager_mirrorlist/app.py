@@ -147,6 +147,10 @@ class ListService:
         if index is None:
             return Answer(503, TEXT, "no mirror list cache is loaded yet\n")
         params = parse_query(request.query)
+        if "explain" in params and params["explain"] == "1":
+            from mirrormanager_mirrorlist.explain import explain
+
+            return explain(self, request, params, index, metalink)
         target = find_target(index, params, metalink)
         if isinstance(target, Failure):
             return self.failure(index, metalink, target)
