@@ -24,6 +24,12 @@ from typing import Any, NamedTuple, Protocol
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
 from mirrormanager_mirrorlist.exclusion import excluded_hosts, excluded_names, without_hosts
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
+from mirrormanager_mirrorlist.metalink4 import (
+    METALINK4,
+    metalink4_document,
+    repr_digest,
+    wants_metalink4,
+)
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable
 from mirrormanager_mirrorlist.render import (
@@ -89,12 +95,14 @@ class Options(NamedTuple):
     redirect: bool
     #: ``time``: the database-creation-time header line
     time: bool
+    #: metalink mode with ``v=4`` or ``Accept: application/metalink4+xml``: RFC 5854
+    metalink4: bool = False
 
     @classmethod
-    def of(cls, params: dict[str, str], metalink: bool) -> Options:
+    def of(cls, params: dict[str, str], metalink: bool, accept: str | None = None) -> Options:
         return cls(params.get("country", ""), params.get("protocol"),
                    params.get("netblock", "1") == "1", not metalink and "redirect" in params,
-                   "time" in params)
+                   "time" in params, metalink and wants_metalink4(params, accept))
 
 
 class Choice(NamedTuple):
@@ -175,7 +183,7 @@ class ListService:
             if isinstance(names, Failure):
                 return self.failure(index, metalink, names)
             view = without_hosts(view, excluded_hosts(index, view, names))
-        options = Options.of(params, metalink)
+        options = Options.of(params, metalink, request.accept)
         choice = self.choose(index, view, target, client, options, metalink)
         return self.render(index, view, target, options, choice, details)
 
@@ -285,8 +293,16 @@ class ListService:
         redirect, or the text list."""
         generation = index.generation
         if details is not None:
+            digest = repr_digest(details[0])
+            headers = (("Repr-Digest", digest),) if digest is not None else ()
+            if options.metalink4:
+                return Answer(200, METALINK4, metalink4_document(
+                    target.filename or "", details,
+                    _urls(index, view, choice.hosts, target.filename, options),
+                    host_country=index.host_country, global_hosts=view.global_set,
+                    now=self._now()), None, generation, headers)
             return Answer(200, METALINK, self._metalink(index, view, target, options, choice,
-                                                        details), None, generation)
+                                                        details), None, generation, headers)
         if options.redirect:
             hosts_urls = trim_urls(_urls(index, view, choice.hosts, target.filename, options),
                                    REDIRECT_PREFIXES, 1)
