@@ -56,7 +56,8 @@ def explained(inputs: Inputs, query: str, *, minimum: int = 1, path: str = "/mir
     doc = json.loads(answer.body)
     expected = plain.answer(Request(path, query, xff, "127.0.0.1"))
     assert doc["answer"] == {"status": expected.status, "content_type": expected.content_type,
-                             "location": expected.location, "body": expected.body}
+                             "location": expected.location, "body": expected.body,
+                             "headers": [list(h) for h in expected.headers]}
     assert doc["generation"] == inputs.index.generation  # type: ignore[union-attr]
     if doc["answer"]["status"] == 200 and path == "/mirrorlist":
         # the final order is the plain answer's
@@ -169,6 +170,7 @@ def test_peer_metalink_and_redirect(inputs: Inputs) -> None:
     doc = explained(inputs, RA + "&country=us&redirect")
     assert doc["answer"]["status"] == 302
     assert doc["answer"]["location"] == doc["order"][0]["urls"][0]
+    assert doc["answer"]["headers"][0][0] == "Link"
 
 
 def test_failures_are_explained_too(inputs: Inputs) -> None:

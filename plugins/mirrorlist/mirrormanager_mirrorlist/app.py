@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, Protocol
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
 from mirrormanager_mirrorlist.exclusion import excluded_hosts, excluded_names, without_hosts
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
+from mirrormanager_mirrorlist.links import duplicate_links
 from mirrormanager_mirrorlist.metalink4 import (
     METALINK4,
     metalink4_document,
@@ -309,7 +310,8 @@ class ListService:
             for _, urls in hosts_urls:
                 for url in urls:
                     if url.startswith("http"):
-                        return Answer(302, TEXT, "", url, generation)
+                        return Answer(302, TEXT, "", url, generation,
+                                      duplicate_links(hosts_urls, index.host_country))
             return Answer(404, TEXT, "", None, generation)
         head = target.header + choice.header
         if options.protocol is not None:

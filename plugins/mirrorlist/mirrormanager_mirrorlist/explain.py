@@ -319,5 +319,7 @@ def _client(service: ListService, index: CacheIndex, params: dict[str, str], req
 
 def _finish(doc: dict[str, Any], answer: Answer) -> Answer:
     doc["answer"] = {"status": answer.status, "content_type": answer.content_type,
-                     "location": answer.location, "body": answer.body}
+                     "location": answer.location,
+                     "headers": [[name, value] for name, value in answer.headers],
+                     "body": answer.body}
     return Answer(200, JSON, json.dumps(doc, indent=1) + "\n", None, doc["generation"])
