@@ -128,3 +128,19 @@ def test_an_ipv6_client_never_gets_an_ipv4_only_list(tmp_path: Path) -> None:
             answer = hosts_of(svc, ip)
             if served:
                 assert answer[0] in served, (seed, ip, hosts, answer)
+
+
+def test_explain_names_the_family_and_the_global_reason(tmp_path: Path) -> None:
+    import json
+
+    svc = service(tmp_path, world({"de1": ("DE", IPV4), "de2": ("DE", IPV4),
+                                   "us6": ("US", IPV6)}))
+    answer = svc.answer(Request("/mirrorlist", f"{RA}&ip={V6_DE}&explain=1", None, "x"))
+    doc = json.loads(answer.body)
+    assert doc["client"]["family"] == "ipv6"
+    assert doc["client"]["hosts_not_reaching_family"] == [1, 2]
+    glob = next(t for t in doc["tiers"] if t["tier"] == "global")
+    assert "address family" in glob["why"]
+    assert [(o["name"], o["reaches_client_family"]) for o in doc["order"]][0] == (
+        "us6.example", True)
+    assert {o["name"] for o in doc["order"]} == {"us6.example", "de1.example", "de2.example"}

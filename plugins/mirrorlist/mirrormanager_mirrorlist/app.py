@@ -22,8 +22,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
+from mirrormanager_mirrorlist.exclusion import excluded_hosts, excluded_names, without_hosts
 from mirrormanager_mirrorlist.families import family_bit, split
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
+from mirrormanager_mirrorlist.links import duplicate_links
+from mirrormanager_mirrorlist.metalink4 import (
+    METALINK4,
+    metalink4_document,
+    repr_digest,
+    wants_metalink4,
+)
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable
 from mirrormanager_mirrorlist.render import (
@@ -89,12 +97,14 @@ class Options(NamedTuple):
     redirect: bool
     #: ``time``: the database-creation-time header line
     time: bool
+    #: metalink mode with ``v=4`` or ``Accept: application/metalink4+xml``: RFC 5854
+    metalink4: bool = False
 
     @classmethod
-    def of(cls, params: dict[str, str], metalink: bool) -> Options:
+    def of(cls, params: dict[str, str], metalink: bool, accept: str | None = None) -> Options:
         return cls(params.get("country", ""), params.get("protocol"),
                    params.get("netblock", "1") == "1", not metalink and "redirect" in params,
-                   "time" in params)
+                   "time" in params, metalink and wants_metalink4(params, accept))
 
 
 class Choice(NamedTuple):
@@ -147,6 +157,10 @@ class ListService:
         if index is None:
             return Answer(503, TEXT, "no mirror list cache is loaded yet\n")
         params = parse_query(request.query)
+        if "explain" in params and params["explain"] == "1":
+            from mirrormanager_mirrorlist.explain import explain
+
+            return explain(self, request, params, index, metalink)
         target = find_target(index, params, metalink)
         if isinstance(target, Failure):
             return self.failure(index, metalink, target)
@@ -166,7 +180,12 @@ class ListService:
         if metalink and not details:
             return self.failure(index, metalink, Failure(
                 404, f"{target.directory}/{target.filename or ''} not found or has not metalink"))
-        options = Options.of(params, metalink)
+        if "exclude" in params:
+            names = excluded_names(params["exclude"])
+            if isinstance(names, Failure):
+                return self.failure(index, metalink, names)
+            view = without_hosts(view, excluded_hosts(index, view, names))
+        options = Options.of(params, metalink, request.accept)
         choice = self.choose(index, view, target, client, options, metalink)
         return self.render(index, view, target, options, choice, details)
 
@@ -293,15 +312,24 @@ class ListService:
         redirect, or the text list."""
         generation = index.generation
         if details is not None:
+            digest = repr_digest(details[0])
+            headers = (("Repr-Digest", digest),) if digest is not None else ()
+            if options.metalink4:
+                return Answer(200, METALINK4, metalink4_document(
+                    target.filename or "", details,
+                    _urls(index, view, choice.hosts, target.filename, options),
+                    host_country=index.host_country, global_hosts=view.global_set,
+                    now=self._now()), None, generation, headers)
             return Answer(200, METALINK, self._metalink(index, view, target, options, choice,
-                                                        details), None, generation)
+                                                        details), None, generation, headers)
         if options.redirect:
             hosts_urls = trim_urls(_urls(index, view, choice.hosts, target.filename, options),
                                    REDIRECT_PREFIXES, 1)
             for _, urls in hosts_urls:
                 for url in urls:
                     if url.startswith("http"):
-                        return Answer(302, TEXT, "", url, generation)
+                        return Answer(302, TEXT, "", url, generation,
+                                      duplicate_links(hosts_urls, index.host_country))
             return Answer(404, TEXT, "", None, generation)
         head = target.header + choice.header
         if options.protocol is not None:

@@ -20,6 +20,8 @@ class Parsed(NamedTuple):
     forwarded_for: bytes | None
     #: the request allows the connection to stay open
     keep_alive: bool
+    #: the first ``Accept`` header
+    accept: bytes | None = None
 
 
 class Rejected(Exception):
@@ -33,7 +35,7 @@ class RequestParser:
     """httptools callbacks for one connection; completed requests gather in ``done`` (in
     order) until the server answers them."""
 
-    __slots__ = ("limits", "parser", "url", "xff", "header_bytes", "headers", "body", "done",
+    __slots__ = ("limits", "parser", "url", "xff", "accept", "header_bytes", "headers", "body", "done",
                  "in_message", "error_status")
 
     def __init__(self, limits: HttpLimits) -> None:
@@ -57,6 +59,7 @@ class RequestParser:
     def _reset(self) -> None:
         self.url = b""
         self.xff: bytes | None = None
+        self.accept: bytes | None = None
         self.header_bytes = 0
         self.headers = 0
         self.body = 0
@@ -81,6 +84,8 @@ class RequestParser:
             raise Rejected(431)
         if self.xff is None and name.lower() == b"x-forwarded-for":
             self.xff = value
+        elif len(name) == 6 and self.accept is None and name.lower() == b"accept":
+            self.accept = value
 
     def on_body(self, body: bytes) -> None:
         self.body += len(body)
@@ -92,5 +97,6 @@ class RequestParser:
         self.in_message = False
         parser = self.parser
         self.done.append(
-            Parsed(parser.get_method(), self.url, self.xff, parser.should_keep_alive())
+            Parsed(parser.get_method(), self.url, self.xff, parser.should_keep_alive(),
+                   self.accept)
         )

@@ -426,6 +426,7 @@ class HttpServer:
         self.served += 1
         path, _, query = parsed.url.partition(b"?")
         xff = parsed.forwarded_for
+        accept = parsed.accept
         try:
             answer = handler(
                 Request(
@@ -434,6 +435,7 @@ class HttpServer:
                     xff.decode("latin-1") if xff is not None else None,
                     peer,
                     parsed.method,
+                    accept.decode("latin-1") if accept is not None else None,
                 )
             )
         except Exception:
