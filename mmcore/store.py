@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 # the use-case parts are defined beside the engines that use them
+from mmcore.accounts.api_tokens import ApiTokenStore
 from mmcore.accounts.store import AccountStore
 from mmcore.cache import CacheSource
 from mmcore.checkin.store import CheckinStore
 from mmcore.crawl.store import CrawlStore
+from mmcore.manage.api_store import ApiReadStore
 from mmcore.manage.public import PublicStore
 from mmcore.manage.store import ManageStore
 from mmcore.ops.store import OpsStore
@@ -126,9 +128,9 @@ class BulkStore(Protocol):
 @runtime_checkable
 class Store(
     StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
-    ManageStore, PublicStore, AccountStore, CheckinStore, Protocol
+    ManageStore, PublicStore, AccountStore, CheckinStore, ApiReadStore, ApiTokenStore, Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
     the scanner's, crawler's, cache writer's and operations commands' operations, and the
-    management, public-page and account operations of the web UI and API, and report_mirror
-    check-ins."""
+    management, public-page and account operations of the web UI and API (with the API's
+    keyset reads and API tokens), and report_mirror check-ins."""
