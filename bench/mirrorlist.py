@@ -20,8 +20,8 @@ nginx, cache load time and the RSS of all workers; ``--inprocess N`` also times 
 ``ListService.answer`` in this process (no HTTP) over the same request mix.
 
 ``--features-ab ROUNDS`` runs only the comparison of ``bench/mirrorlist_ab.py``: the plain
-``/mirrorlist`` path of this tree against the list server at ``--reference`` (default: where
-this branch left main) side by side, alternating, with wrk and (``--inprocess N``) without HTTP.
+``/mirrorlist`` path of this tree against the list server at ``--reference`` (default: the
+commit before the client features) side by side, alternating, with wrk and (``--inprocess N``) without HTTP.
 """
 
 from __future__ import annotations
@@ -395,7 +395,7 @@ def main() -> int:
     parser.add_argument("--features-ab", type=int, default=0, metavar="ROUNDS",
                         help="only compare the plain /mirrorlist path with --reference's")
     parser.add_argument("--reference", help="git revision of the reference list server "
-                        "(default: git merge-base HEAD main)")
+                        "(default: the commit before the client features)")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:

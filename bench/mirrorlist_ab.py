@@ -1,8 +1,8 @@
 """The plain ``/mirrorlist`` path with the client features compiled in against the same server
 without them, in one run (``bench/mirrorlist.py --features-ab ROUNDS``).
 
-"Without them" is the list server's code at a reference revision (default: where this branch
-left main, before ``exclude=``, ``explain=1``, Metalink 4, ``Link`` and ``Repr-Digest``), taken
+"Without them" is the list server's code at a reference revision (default: the commit before
+``exclude=``, ``explain=1``, Metalink 4, ``Link`` and ``Repr-Digest`` came), taken
 with ``git archive`` into a temporary directory and put first on ``PYTHONPATH`` of its server
 process (the editable install's finder comes after ``PYTHONPATH``).  Both servers run side by
 side with the same cache, GeoIP database, netblocks and workers; wrk loads one at a time,
@@ -43,8 +43,17 @@ def reference_tree(revision: str, work: Path) -> Path:
     return target / "plugins" / "mirrorlist"
 
 
+#: the first module of the client features: the reference is the commit before it came
+FIRST_FEATURE_FILE = "plugins/mirrorlist/mirrormanager_mirrorlist/exclusion.py"
+
+
 def default_revision() -> str:
-    return subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
+    """The parent of the commit that added :data:`FIRST_FEATURE_FILE` (main merged the
+    features since, so ``merge-base HEAD main`` has them)."""
+    added = subprocess.run(
+        ["git", "-C", str(REPO), "log", "--diff-filter=A", "--format=%H", "--",
+         FIRST_FEATURE_FILE], capture_output=True, text=True, check=True).stdout.split()
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", f"{added[-1]}^"],
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
