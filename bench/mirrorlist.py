@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/mirrorlist.py [--cache FILE | --synthetic] [--dir bench-data/mirrorlist]
         [--duration 10] [--connections 50] [--workers 2] [--wrk-threads 2] [--inprocess N]
+        [--features-ab ROUNDS [--reference REV]]
 
 The cache is the fedora-scale one by default: ``mirrormanager dataset --scale fedora`` into an
 SQLite file, then ``mirrormanager cache write``, both done once into ``--dir`` (several minutes
@@ -18,6 +19,10 @@ by a wrk Lua script, a GeoIP database for those addresses and a global_netblocks
 random routes plus routes for some of the cache's ASNs.  Prints req/s, p50/p99, the ratio to
 nginx, cache load time and the RSS of all workers; ``--inprocess N`` also times N answers of
 ``ListService.answer`` in this process (no HTTP) over the same request mix.
+
+``--features-ab ROUNDS`` runs only the comparison of ``bench/mirrorlist_ab.py``: the plain
+``/mirrorlist`` path of this tree against the list server at ``--reference`` (default: the
+commit before the client features) side by side, alternating, with wrk and (``--inprocess N``) without HTTP.
 """
 
 from __future__ import annotations
@@ -272,6 +277,14 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
               f"({count} spread requests, mean body {sizes / count / 1024:.1f} KB)")
 
 
+def server_command(cache: Path, port: int, workers: int, geoip: Path, netblocks: Path,
+                   work: Path) -> list[str]:
+    exe = Path(sys.executable).parent / "mirrormanager"
+    return [str(exe), "-q", "serve", "mirrorlist", "--cache", str(cache), "--listen",
+            f"127.0.0.1:{port}", "--workers", str(workers), "--geoip", str(geoip),
+            "--netblocks", str(netblocks), "--log", str(work / f"access-{port}.log")]
+
+
 def wait_port(port: int, timeout: float = 120) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -385,6 +398,10 @@ def main() -> int:
                         help="also time N answers without HTTP")
     parser.add_argument("--only", choices=("mirrorlist", "metalink"),
                         help="run wrk for one endpoint only (and nginx)")
+    parser.add_argument("--features-ab", type=int, default=0, metavar="ROUNDS",
+                        help="only compare the plain /mirrorlist path with --reference's")
+    parser.add_argument("--reference", help="git revision of the reference list server "
+                        "(default: the commit before the client features)")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
@@ -428,6 +445,8 @@ def main() -> int:
     del inputs, quick
     print(f"workload: {len(set(workload.repos))} repo/arch pairs, {len(workload.clients)} client "
           f"addresses in {len(CLIENTS)} GeoIP countries + host netblocks + ASNs", flush=True)
+    if args.features_ab:
+        return features_ab(args, cache, geoip, netblocks, workload)
     if args.inprocess:
         in_process(cache, geoip, netblocks, workload, args.inprocess)
 
@@ -438,14 +457,9 @@ def main() -> int:
         scripts[endpoint] = work / f"{endpoint}.lua"
         write_lua(scripts[endpoint], endpoint, workload)
     port, nginx_port = free_port(), free_port()
-    exe = Path(sys.executable).parent / "mirrormanager"
     started = time.monotonic()
-    server = subprocess.Popen(
-        [str(exe), "-q", "serve", "mirrorlist", "--cache", str(cache), "--listen",
-         f"127.0.0.1:{port}", "--workers", str(args.workers), "--geoip", str(geoip),
-         "--netblocks", str(netblocks), "--log", str(work / "access.log")],
-        stdout=subprocess.PIPE, cwd=work,
-    )
+    server = subprocess.Popen(server_command(cache, port, args.workers, geoip, netblocks, work),
+                              stdout=subprocess.PIPE, cwd=work)
     nginx = start_nginx(work / "nginx", nginx_port)
     try:
         assert server.stdout is not None
@@ -506,6 +520,30 @@ def main() -> int:
         nginx.send_signal(signal.SIGQUIT)
         server.wait(30)
         nginx.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: Path,
+                workload: Workload) -> int:
+    from mirrorlist_ab import run_ab
+
+    work = Path(tempfile.mkdtemp(prefix="mlbench-ab-"))
+    try:
+        script = work / "mirrorlist.lua"
+        write_lua(script, "mirrorlist", workload)
+
+        def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                server_command(cache, port, args.workers, geoip, netblocks, work),
+                stdout=subprocess.PIPE, cwd=work, env=env)
+
+        run_ab(rounds=args.features_ab, revision=args.reference, cache=cache, geoip=geoip,
+               netblocks=netblocks, workload=workload, work=work, workers=args.workers,
+               duration=args.duration, connections=args.connections, threads=args.wrk_threads,
+               inprocess=args.inprocess, start_server=start_server, run_wrk=run_wrk,
+               script=script, free_port=free_port, wait_port=wait_port)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

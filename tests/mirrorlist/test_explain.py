@@ -167,6 +167,9 @@ def test_peer_metalink_and_redirect(inputs: Inputs) -> None:
     assert doc["target"] == {"directory": "pub/fedora/linux/releases/40/Everything/x86_64/os"
                                           "/repodata", "file": "repomd.xml"}
     assert [e["name"] for e in doc["order"]] == ["de.example"]
+    doc = explained(inputs, RA + "&country=de&v=4", path="/metalink")
+    assert doc["answer"]["content_type"] == "application/metalink4+xml"
+    assert doc["answer"]["headers"][0][0] == "Repr-Digest"
     doc = explained(inputs, RA + "&country=us&redirect")
     assert doc["answer"]["status"] == 302
     assert doc["answer"]["location"] == doc["order"][0]["urls"][0]

@@ -89,7 +89,7 @@ def explain(service: ListService, request: Request, params: dict[str, str], inde
         return _finish(doc, service.failure(index, metalink, names))
     excluded = excluded_hosts(index, view, names)
     filtered = without_hosts(view, excluded) if excluded else view
-    options = Options.of(params, metalink)
+    options = Options.of(params, metalink, request.accept)
     doc["parameters"] = {
         "country": options.countries or None, "protocol": options.protocol,
         "netblock": options.use_netblocks, "redirect": options.redirect, "exclude": names,
