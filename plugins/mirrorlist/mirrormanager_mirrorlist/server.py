@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 
 import attrs
@@ -165,6 +166,8 @@ async def run_worker(
                 if access is not None:
                     nursery.start_soon(_flush_every_second, access)
                 await nursery.start(serve)
+                nursery.start_soon(partial(trio.to_thread.run_sync, inputs.check_first_generation,
+                                           abandon_on_cancel=True))
                 generation = inputs.index.generation if inputs.index else None
                 log.info("event=listening url=%s generation=%s", settings.url(port), generation)
                 task_status.started(Started(settings.url(port), port, generation))
