@@ -16,15 +16,10 @@ from collections.abc import AsyncIterator, Iterator
 import attrs
 import trio
 
-from mmcore.config import make_converter
-
 from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.listeners import Endpoint
 
 SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
-
-_converter = make_converter()
-
 
 @attrs.frozen
 class Started:
@@ -50,12 +45,13 @@ def started(where: list[Endpoint], generation: str | None) -> Started:
 
 
 def settings_to_json(settings: MirrorlistConfig) -> str:
-    return json.dumps(_converter.unstructure(settings))
+    return json.dumps(attrs.asdict(settings))
 
 
 def settings_from_json(text: str) -> MirrorlistConfig:
-    """The settings a supervisor passed (checked again, as the file was)."""
-    return _converter.structure(json.loads(text), MirrorlistConfig)
+    """The settings a supervisor passed (checked again by the class's validators; every
+    value is a JSON scalar or a list its converter takes; no cattrs to import)."""
+    return MirrorlistConfig(**json.loads(text))
 
 
 @contextlib.contextmanager
