@@ -152,3 +152,15 @@ def test_listen_takes_one_address_or_a_list(tmp_path: Path) -> None:
     config.write_text('[mirrorlist]\nlisten = ["0.0.0.0:3000", "[::]:3000"]\n')
     section = load_config(config, {"mirrorlist": MirrorlistConfig}).section("mirrorlist")
     assert section.listen == ("0.0.0.0:3000", "[::]:3000")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["serve", "mirrorlist", "--listen", "nonsense"],
+     "serve mirrorlist: listen: 'nonsense': no port"),
+    (["serve", "ui", "--listen", "127.0.0.1:0", "--listen", "[::1]:0"],
+     "serve ui: listen: expected one HOST:PORT string, got list"),
+])
+def test_a_bad_listen_flag_is_a_usage_error(tmp_path: Path, argv: list[str], message: str) -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "mirrormanager"), *argv],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and message in done.stderr
