@@ -49,6 +49,16 @@ async def test_one_server_answers_on_127_0_0_1_and_on_1(tmp_path: Path,
     stop.set()
 
 
+async def test_every_address_alone_answers_ipv4_and_ipv6(tmp_path: Path,
+                                                        nursery: trio.Nursery) -> None:
+    stop = trio.Event()
+    started: Started = await nursery.start(partial(
+        run_server, settings_for(tmp_path, ["[::]:0"]), stop=stop, handle_signals=False))
+    for url in (f"http://127.0.0.1:{started.port}", f"http://[::1]:{started.port}"):
+        assert (await answer(url)).status_code == 200
+    stop.set()
+
+
 async def test_listen_repeated_on_the_command_line_with_two_workers(tmp_path: Path) -> None:
     from mirrormanager_devtools.loopback import free_port
 
@@ -164,3 +174,21 @@ def test_a_bad_listen_flag_is_a_usage_error(tmp_path: Path, argv: list[str], mes
     done = subprocess.run([str(Path(sys.executable).parent / "mirrormanager"), *argv],
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert done.returncode == 2 and message in done.stderr
+
+
+async def test_an_ipv4_proxy_on_a_dual_stack_socket_is_matched_as_ipv4(
+    tmp_path: Path, nursery: trio.Nursery
+) -> None:
+    """The peer is ``::ffff:127.0.0.1`` there; ``127.0.0.0/8`` is what the operator writes."""
+    settings = settings_for(tmp_path, ["[::]:0"], trusted_proxies=["127.0.0.0/8"])
+    stop = trio.Event()
+    started: Started = await nursery.start(
+        partial(run_server, settings, stop=stop, handle_signals=False))
+    url = f"http://127.0.0.1:{started.port}"
+    assert (await answer(url, ("X-Forwarded-For", "2001:db8::7"))).status_code == 200
+    stop.set()
+    log = Path(settings.access_log)
+    with trio.fail_after(10):
+        while not log.read_text():
+            await trio.sleep(0.05)
+    assert log.read_text().startswith("IP: 2001:db8::7;")
