@@ -31,25 +31,16 @@ from mmcore.manage.store import ManageStore
 from mmcore.ops.store import OpsStore
 from mmcore.scan.store import ScanStore
 
+# defined apart (light, for the command line) and part of this interface
+from mmcore.store_errors import (  # noqa: F401
+    SchemaOutOfDate,
+    StoreConfigError,
+    StoreError,
+    StoreMissing,
+)
+
 if TYPE_CHECKING:
     from mmcore.deployment import Deployment
-
-
-class StoreError(Exception):
-    """A storage operation failed; the message says what and on which database."""
-
-
-class StoreConfigError(StoreError):
-    """The configured database URL cannot be used: no installed backend handles it, or it is
-    malformed.  A configuration error (exit status 2), unlike other store errors."""
-
-
-class StoreMissing(StoreError):
-    """The database does not exist and the caller did not ask to create it."""
-
-
-class SchemaOutOfDate(StoreError):
-    """The database schema is missing or older than this code (run ``mirrormanager db upgrade``)."""
 
 
 ProgressCallback = Callable[[str, int], None]

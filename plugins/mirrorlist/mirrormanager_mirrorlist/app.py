@@ -34,6 +34,7 @@ from mirrormanager_mirrorlist.metalink4 import (
 )
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable
+from mirrormanager_mirrorlist.proxies import ForwardedFor
 from mirrormanager_mirrorlist.render import (
     metalink_document,
     metalink_failure,
@@ -126,7 +127,7 @@ class ListService:
         *,
         minimum: int = 5,
         access_log: AccessSink | None = None,
-        trust_forwarded_for: bool = True,
+        forwarded_for: ForwardedFor | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] | None = None,
         use_plans: bool = True,
@@ -134,7 +135,8 @@ class ListService:
         self.inputs = inputs
         self.minimum = minimum
         self.access_log = access_log
-        self.trust_forwarded_for = trust_forwarded_for
+        #: which ``X-Forwarded-For`` to believe (default: any peer's, as upstream)
+        self.forwarded_for = forwarded_for or ForwardedFor()
         self.rng = rng or random.Random()
         self.clock = clock
         #: answer through per-(directory, country) plans where they apply (plans.py); off:
@@ -164,7 +166,7 @@ class ListService:
         target = find_target(index, params, metalink)
         if isinstance(target, Failure):
             return self.failure(index, metalink, target)
-        forwarded_for = request.forwarded_for if self.trust_forwarded_for else None
+        forwarded_for = self.forwarded_for.client(request.forwarded_for, request.peer)
         client = identify_client(index, self.inputs.geoip, params, forwarded_for, request.peer)
         if isinstance(client, Failure):
             return self.failure(index, metalink, client)

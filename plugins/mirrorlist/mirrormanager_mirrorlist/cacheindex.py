@@ -314,6 +314,19 @@ class CacheIndex:
             view._file_details = details
         return view._file_details
 
+    def check_entries(self) -> str | None:
+        """Parse and check every per-directory entry (what ``validate=True`` does at load
+        time), for a generation loaded without it; what is wrong with the first bad entry, or
+        ``None``.  May run in a worker thread while requests are answered: it only reads."""
+        for ranges, message in (
+            (self._mirror_lists, strict_pb.MirrorListCacheType),
+            (self._file_details, strict_pb.FileDetailsCacheDirectoryType),
+        ):
+            problem = _first_problem(self._buffer, ranges, message)
+            if problem is not None:
+                return problem
+        return None
+
     def repository_listing(self) -> str:
         """The ``# repo=…&arch=…`` lines of the invalid-repo answer (computed once)."""
         if self._repo_listing is None:
@@ -353,6 +366,15 @@ def parse_checked(message: type[Message], data: Buffer) -> Message | str:
     if not parsed.IsInitialized():
         return f"missing required field(s) {', '.join(parsed.FindInitializationErrors())}"
     return parsed
+
+
+def _first_problem(buf: Buffer, ranges: Sequence[tuple[int, int]],
+                   message: type[Message]) -> str | None:
+    for i, (offset, length) in enumerate(ranges):
+        parsed = parse_checked(message, buf[offset : offset + length])
+        if isinstance(parsed, str):
+            return f"{message.DESCRIPTOR.name} entry #{i}: {parsed}"
+    return None
 
 
 def _index_entries(

@@ -1,10 +1,21 @@
-"""The ``[mirrorlist]`` configuration table (cache writer keys first, list-server keys after)."""
+"""The ``[mirrorlist]`` configuration table (cache writer keys first, list-server keys after).
+
+The one settings class of the list server: the frontend, the supervisor, each worker (it gets
+the table as JSON) and the HTTP transport read it; the transport reads only its limits.
+Light on purpose (read to load the configuration of every command)."""
 
 from __future__ import annotations
 
 import attrs
 
-from mmcore.validators import at_least, listen_address, positive
+from mmcore.validators import (
+    at_least,
+    ip_networks,
+    list_to_tuple,
+    listen_addresses,
+    listen_list,
+    positive,
+)
 
 
 @attrs.frozen
@@ -21,8 +32,11 @@ class MirrorlistConfig:
     dns_workers: int = attrs.field(default=16, validator=at_least(1))
 
     # ---- list server (``mirrormanager serve mirrorlist``) ---------------------------------
-    #: ``HOST:PORT`` to listen on (``[::]:3000`` for every IPv6 and IPv4 address)
-    listen: str = attrs.field(default="127.0.0.1:3000", validator=listen_address)
+    #: ``HOST:PORT`` to listen on, or a list of them (``--listen`` repeated);
+    #: ``[::]:3000`` alone listens on every IPv6 and IPv4 address; in a list with IPv4
+    #: addresses an IPv6 one takes IPv6 only; port 0: a free port, the same for every address
+    listen: tuple[str, ...] = attrs.field(default=("127.0.0.1:3000",), converter=listen_list,
+                                          validator=listen_addresses)
     #: worker processes sharing the port (SO_REUSEPORT); 1 serves from the main process
     workers: int = attrs.field(default=1, validator=at_least(1))
     #: below this many usable hosts the global list is added (upstream ``--minimum``)
@@ -41,8 +55,13 @@ class MirrorlistConfig:
     view_capacity: int = attrs.field(default=4_000_000, validator=at_least(1))
     #: parse every cache entry at load time (rejects schema violations; costs load time)
     validate_cache: bool = True
-    #: take the client address from the last ``X-Forwarded-For`` element (upstream behaviour)
+    #: take the client address from ``X-Forwarded-For`` (upstream behaviour)
     trust_forwarded_for: bool = True
+    #: proxies (addresses or networks, IPv4 and IPv6) whose ``X-Forwarded-For`` is honoured;
+    #: the client is the last element that is not one of them.  Empty: every peer's header
+    #: is taken, its last element (upstream behaviour)
+    trusted_proxies: tuple[str, ...] = attrs.field(default=(), converter=list_to_tuple,
+                                                   validator=ip_networks)
     #: start and answer 503 until a valid cache appears, instead of failing at start
     allow_missing_cache: bool = False
     #: longest request target (path and query string) accepted, bytes (longer: 414)
@@ -57,8 +76,17 @@ class MirrorlistConfig:
     request_timeout: float = attrs.field(default=10.0, validator=positive)
     #: seconds an idle keep-alive connection is kept open
     keepalive_timeout: float = attrs.field(default=30.0, validator=positive)
+    #: seconds to push out one answer before giving up on the client
+    send_timeout: float = attrs.field(default=30.0, validator=positive)
+    #: seconds granted to answers in flight when stopping
+    shutdown_grace: float = attrs.field(default=5.0, validator=at_least(0))
     #: open connections per worker (the oldest waiting one is closed to make room)
     max_connections: int = attrs.field(default=1024, validator=at_least(1))
     #: pipelined requests answered per connection at a time; connections with more queued
     #: are served round robin after those with new data (the fairness bound)
     pipeline_batch: int = attrs.field(default=8, validator=at_least(1))
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Bytes one request may take in all (target, headers, body and some framing)."""
+        return self.max_target_bytes + self.max_header_bytes + self.max_body_bytes + 4096

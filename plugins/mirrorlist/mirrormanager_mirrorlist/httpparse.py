@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import httptools
 
 if TYPE_CHECKING:
-    from mirrormanager_mirrorlist.httpserver import HttpLimits
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
 
 
 class Parsed(NamedTuple):
@@ -38,7 +38,7 @@ class RequestParser:
     __slots__ = ("limits", "parser", "url", "xff", "accept", "header_bytes", "headers", "body", "done",
                  "in_message", "error_status")
 
-    def __init__(self, limits: HttpLimits) -> None:
+    def __init__(self, limits: MirrorlistConfig) -> None:
         self.limits = limits
         self.parser: Any = httptools.HttpRequestParser(self)
         self.done: list[Parsed] = []
@@ -70,7 +70,7 @@ class RequestParser:
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        if len(self.url) > self.limits.max_target:
+        if len(self.url) > self.limits.max_target_bytes:
             self.error_status = 414
             raise Rejected(414)
 
@@ -89,7 +89,7 @@ class RequestParser:
 
     def on_body(self, body: bytes) -> None:
         self.body += len(body)
-        if self.body > self.limits.max_body:
+        if self.body > self.limits.max_body_bytes:
             self.error_status = 413
             raise Rejected(413)
 
