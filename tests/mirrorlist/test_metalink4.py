@@ -155,7 +155,7 @@ async def test_aria2c_downloads_through_metalink4(tmp_path: Path, nursery: trio.
     (tree / "pub" / SUB / "repodata" / "repomd.xml").write_bytes(content)
     async with static_http_mirror(tree) as mirror_port:
         cache = _mirror_cache(tmp_path, mirror_port, content)
-        settings = attrs.evolve(settings_for(tmp_path / "x"), cache=str(cache))
+        settings = attrs.evolve(settings_for(tmp_path / "x"), cache_path=str(cache))
         started, stop = await start(nursery, settings)
         url = f"{started.url}/metalink?{RA}&country=us" + ("&v=4" if how == "v=4" else "")
         async with httpx.AsyncClient() as client:
@@ -183,7 +183,7 @@ async def test_aria2c_checks_the_metalink4_hash(tmp_path: Path, nursery: trio.Nu
     (tree / "pub" / SUB / "repodata" / "repomd.xml").write_bytes(b"tampered!!!!\n")
     async with static_http_mirror(tree) as mirror_port:
         cache = _mirror_cache(tmp_path, mirror_port, b"the real one\n")
-        settings = attrs.evolve(settings_for(tmp_path / "x"), cache=str(cache))
+        settings = attrs.evolve(settings_for(tmp_path / "x"), cache_path=str(cache))
         started, stop = await start(nursery, settings)
         result = await trio.run_process(
             ["aria2c", "--follow-metalink=mem", "--check-integrity=true", "--max-tries=1",

@@ -70,7 +70,7 @@ def explain(service: ListService, request: Request, params: dict[str, str], inde
     if isinstance(target, Failure):
         return _finish(doc, service.failure(index, metalink, target))
     doc["target"] = {"directory": target.directory, "file": target.filename}
-    forwarded_for = request.forwarded_for if service.trust_forwarded_for else None
+    forwarded_for = service.forwarded_for.client(request.forwarded_for, request.peer)
     client = identify_client(index, service.inputs.geoip, params, forwarded_for, request.peer)
     doc["client"] = _client(service, index, params, request, forwarded_for, client)
     if isinstance(client, Failure):
@@ -310,7 +310,8 @@ def _client(service: ListService, index: CacheIndex, params: dict[str, str], req
         if forwarded_for is not None else "peer",
         "peer": request.peer,
         "forwarded_for": request.forwarded_for,
-        "forwarded_for_trusted": service.trust_forwarded_for,
+        "forwarded_for_trusted": forwarded_for is not None,
+        "trusted_proxies": [str(n) for n in service.forwarded_for.proxies],
     }
     if isinstance(client, Failure):
         return record
