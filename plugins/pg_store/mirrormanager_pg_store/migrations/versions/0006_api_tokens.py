@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"  # LOCAL-ONLY: "0005" once main has 0005_url_address_families
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
