@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, url_for
+from quart import Blueprint, Response, abort, url_for
 
 from mmcore.manage.catalog import KINDS
 
@@ -175,17 +175,17 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 
 
 async def docs_page() -> Response:
-    assets = "api_docs_assets.static"
+    assets = "api_docs_assets.asset"
     page = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{ui_context().settings.title} API</title>
-<link rel="stylesheet" href="{url_for(assets, filename='swagger-ui.css')}">
+<link rel="stylesheet" href="{url_for(assets, name='swagger-ui.css')}">
 </head>
 <body data-spec="{url_for('api.openapi_json')}">
 <div id="swagger-ui"></div>
-<script src="{url_for(assets, filename='swagger-ui-bundle.js')}"></script>
+<script src="{url_for(assets, name='swagger-ui-bundle.js')}"></script>
 <script src="{url_for('static', filename='api-docs.js')}"></script>
 </body>
 </html>
@@ -195,12 +195,30 @@ async def docs_page() -> Response:
     return response
 
 
+#: the Swagger UI files the docs page loads
+DOCS_ASSETS = {"swagger-ui.css": "text/css; charset=utf-8",
+               "swagger-ui-bundle.js": "text/javascript; charset=utf-8"}
+
+
 def docs_assets() -> Blueprint:
-    """Swagger UI's files, from the ``swagger-ui-bundle-v2`` package."""
+    """Swagger UI's files, from the ``swagger-ui-bundle-v2`` package (read with trio: Quart's
+    blueprint static files use asyncio file I/O)."""
+    import trio
     from swagger_ui_bundle import swagger_ui_path
 
-    return Blueprint("api_docs_assets", __name__, static_folder=str(swagger_ui_path),
-                     static_url_path="/static/api-docs")
+    assets = Blueprint("api_docs_assets", __name__)
+
+    @assets.get("/static/api-docs/<name>")
+    async def asset(name: str) -> Response:
+        media_type = DOCS_ASSETS.get(name)
+        if media_type is None:
+            abort(404)
+        data = await trio.Path(str(swagger_ui_path / name)).read_bytes()
+        response = Response(data, content_type=media_type)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+    return assets
 
 
 registry.route("GET", "/openapi.json", tag="documentation",
