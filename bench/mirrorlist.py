@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/mirrorlist.py [--cache FILE | --synthetic] [--dir bench-data/mirrorlist]
         [--duration 10] [--connections 50] [--workers 2] [--wrk-threads 2] [--inprocess N]
-        [--metrics on|off]
+        [--metrics on|off] [--features-ab ROUNDS [--reference REV]]
 
 The cache is the fedora-scale one by default: ``mirrormanager dataset --scale fedora`` into an
 SQLite file, then ``mirrormanager cache write``, both done once into ``--dir`` (several minutes
@@ -13,11 +13,16 @@ hosts per repository: larger answers than Fedora's).
 From the cache it derives the workload: the 1,000 most widely mirrored repo/arch pairs whose
 repodata has a repomd.xml (so /metalink answers 200 too), half of the requests on the 100 most
 mirrored ones (current releases and updates, where real traffic goes), half spread over all; client addresses in several countries and tiers
-(GeoIP country, continent only, global fallback, host netblocks, ASN) sent as X-Forwarded-For
+(GeoIP country, continent only, global fallback, host netblocks, ASN; one GeoIP client in five
+over IPv6) sent as X-Forwarded-For
 by a wrk Lua script, a GeoIP database for those addresses and a global_netblocks.txt of 300,000
 random routes plus routes for some of the cache's ASNs.  Prints req/s, p50/p99, the ratio to
 nginx, cache load time and the RSS of all workers; ``--inprocess N`` also times N answers of
 ``ListService.answer`` in this process (no HTTP) over the same request mix.
+
+``--features-ab ROUNDS`` runs only the comparison of ``bench/mirrorlist_ab.py``: the plain
+``/mirrorlist`` path of this tree against the list server at ``--reference`` (default: the
+commit before the client features) side by side, alternating, with wrk and (``--inprocess N``) without HTTP.
 """
 
 from __future__ import annotations
@@ -195,13 +200,18 @@ def build_workload(cache: Path, data: Path, routes: int, seed: int = 3) -> tuple
         prefix = f"100.{64 + i}"
         writer.insert_network(netaddr.IPSet([f"{prefix}.0.0/16"]),
                               {"country": {"iso_code": country}})
+        writer.insert_network(netaddr.IPSet([f"2001:db8:{i:x}::/48"]),
+                              {"country": {"iso_code": country}})
         prefixes[country] = prefix
     geoip = data / "country.mmdb"
     writer.to_db_file(str(geoip))
     clients = []
-    for country, weight in CLIENTS.items():
+    for i, (country, weight) in enumerate(CLIENTS.items()):
         for _ in range(weight * 4):
             clients.append(f"{prefixes[country]}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
+        # one client in five over IPv6 (the cache's address families order their answers)
+        for _ in range(weight):
+            clients.append(f"2001:db8:{i:x}::{rng.randint(1, 0xffff):x}")
     # host netblocks: addresses inside 20 IPv4 netblocks of the cache
     v4_blocks = [e.key for e in header.HostNetblockCache if "." in e.key and "/" in e.key]
     for block in rng.sample(v4_blocks, min(20, len(v4_blocks))):
@@ -308,6 +318,17 @@ def server_config(work: Path, metrics: str) -> Path:
     path = work / "mirrormanager.toml"
     path.write_text(f"[mirrorlist]\nmetrics = {'true' if metrics == 'on' else 'false'}\n")
     return path
+
+
+def server_command(cache: Path, port: int, workers: int, geoip: Path, netblocks: Path,
+                   work: Path, config: Path | None = None) -> list[str]:
+    """``serve mirrorlist`` of this tree; ``config``: a configuration file (the A/B runs take
+    none: the reference tree may not know its keys)."""
+    exe = Path(sys.executable).parent / "mirrormanager"
+    chosen = ["--config", str(config)] if config is not None else []
+    return [str(exe), "-q", *chosen, "serve", "mirrorlist", "--cache", str(cache), "--listen",
+            f"127.0.0.1:{port}", "--workers", str(workers), "--geoip", str(geoip),
+            "--netblocks", str(netblocks), "--log", str(work / f"access-{port}.log")]
 
 
 def wait_port(port: int, timeout: float = 120) -> None:
@@ -425,6 +446,10 @@ def main() -> int:
                         help="the server's /metrics counting ([mirrorlist] metrics)")
     parser.add_argument("--only", choices=("mirrorlist", "metalink"),
                         help="run wrk for one endpoint only (and nginx)")
+    parser.add_argument("--features-ab", type=int, default=0, metavar="ROUNDS",
+                        help="only compare the plain /mirrorlist path with --reference's")
+    parser.add_argument("--reference", help="git revision of the reference list server "
+                        "(default: the commit before the client features)")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
@@ -450,7 +475,9 @@ def main() -> int:
     before = psutil.Process().memory_info().rss
     inputs = Inputs(InputPaths(cache=cache), validate=True)
     started = time.monotonic()
-    inputs.load_all()
+    inputs.load_all()  # answering from here on; the full check follows (in a thread when serving)
+    load_answering = time.monotonic() - started
+    inputs.check_first_generation()
     load_validated = time.monotonic() - started
     after = psutil.Process().memory_info().rss
     quick = Inputs(InputPaths(cache=cache), validate=False)
@@ -459,7 +486,8 @@ def main() -> int:
     load_quick = time.monotonic() - started
     assert inputs.index is not None
     print(f"cache {cache.name}: {size_mb:.1f} MB, {inputs.index.directory_count} directories, "
-          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated "
+          f"{len(inputs.index.host_bandwidth)} hosts; load {load_validated:.2f} s validated, "
+          f"answering after {load_answering:.2f} s "
           f"(private copy: {inputs.index.storage}), "
           f"{load_quick:.2f} s unvalidated; RSS +{(after - before) / 2**20:.0f} MB")
     started = time.monotonic()
@@ -468,6 +496,8 @@ def main() -> int:
     del inputs, quick
     print(f"workload: {len(set(workload.repos))} repo/arch pairs, {len(workload.clients)} client "
           f"addresses in {len(CLIENTS)} GeoIP countries + host netblocks + ASNs", flush=True)
+    if args.features_ab:
+        return features_ab(args, cache, geoip, netblocks, workload)
     if args.inprocess:
         in_process(cache, geoip, netblocks, workload, args.inprocess)
 
@@ -478,15 +508,10 @@ def main() -> int:
         scripts[endpoint] = work / f"{endpoint}.lua"
         write_lua(scripts[endpoint], endpoint, workload)
     port, nginx_port = free_port(), free_port()
-    exe = Path(sys.executable).parent / "mirrormanager"
     started = time.monotonic()
-    server = subprocess.Popen(
-        [str(exe), "-q", "--config", str(server_config(work, args.metrics)), "serve",
-         "mirrorlist", "--cache", str(cache), "--listen",
-         f"127.0.0.1:{port}", "--workers", str(args.workers), "--geoip", str(geoip),
-         "--netblocks", str(netblocks), "--log", str(work / "access.log")],
-        stdout=subprocess.PIPE, cwd=work,
-    )
+    server = subprocess.Popen(server_command(cache, port, args.workers, geoip, netblocks, work,
+                                             server_config(work, args.metrics)),
+                              stdout=subprocess.PIPE, cwd=work)
     nginx = start_nginx(work / "nginx", nginx_port)
     try:
         assert server.stdout is not None
@@ -548,6 +573,30 @@ def main() -> int:
         nginx.send_signal(signal.SIGQUIT)
         server.wait(30)
         nginx.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: Path,
+                workload: Workload) -> int:
+    from mirrorlist_ab import run_ab
+
+    work = Path(tempfile.mkdtemp(prefix="mlbench-ab-"))
+    try:
+        script = work / "mirrorlist.lua"
+        write_lua(script, "mirrorlist", workload)
+
+        def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                server_command(cache, port, args.workers, geoip, netblocks, work),
+                stdout=subprocess.PIPE, cwd=work, env=env)
+
+        run_ab(rounds=args.features_ab, revision=args.reference, cache=cache, geoip=geoip,
+               netblocks=netblocks, workload=workload, work=work, workers=args.workers,
+               duration=args.duration, connections=args.connections, threads=args.wrk_threads,
+               inprocess=args.inprocess, start_server=start_server, run_wrk=run_wrk,
+               script=script, free_port=free_port, wait_port=wait_port)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

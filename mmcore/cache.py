@@ -159,6 +159,11 @@ class CacheSnapshot(Protocol):
         """``(id, host_category_id, url)`` of every ``host_category_url`` with ``private`` false,
         by id."""
 
+    def url_address_families(self) -> Iterator[tuple[int, bool | None, bool | None]]:
+        """``(id, ipv4, ipv6)`` of every ``host_category_url`` with ``private`` false that a
+        crawl checked (``ipv4`` or ``ipv6`` not NULL), by id: ``True`` answered over that
+        family, ``False`` or ``None`` did not (see :mod:`mmcore.crawl.families`)."""
+
     def host_categories(self) -> Iterator[CacheHostCategory]:
         """Every ``host_category`` row, by id."""
 

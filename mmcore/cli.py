@@ -145,7 +145,7 @@ def run_command(
     from mmcore.config import ConfigError, find_config_file, load_config
     from mmcore.errors import first_of
     from mmcore.runtime import Runtime
-    from mmcore.store import StoreConfigError, StoreError
+    from mmcore.store_errors import StoreConfigError, StoreError
 
     try:
         config = load_config(find_config_file(args.config), collect_config_sections(pm))

@@ -213,6 +213,26 @@ def mm_cache_writers(runtime: Runtime) -> list[CacheWriter]:
     """
 
 
+@hookspec(firstresult=True)
+def mm_explain_answer(
+    runtime: Runtime, path: str, query: str, address: str
+) -> dict[str, object] | None:
+    """Explain what a package manager at ``address`` would be answered for ``path?query``,
+    from the cache the list server serves (the web UI's "what would a client get" page).
+
+    **firstresult**: the first list-server plugin that can answer wins.
+
+    :param runtime: the runtime of the asking process (its configuration names the cache).
+    :param path: the request path, ``/mirrorlist`` or ``/metalink``.
+    :param query: the query string without ``?`` (``repo=…&arch=…`` or ``path=…``, plus any
+        other parameter the list server takes); ``explain=1`` is implied.
+    :param address: the client's IPv4 or IPv6 address, as ``ip=`` would give it.
+    :return: the JSON document of ``explain=1`` (client, tiers with the hosts taken and
+        dropped and why, final order, the plain answer), or ``None`` when this plugin has no
+        cache to explain from.
+    """
+
+
 @hookspec
 def mm_frontends() -> list[Frontend]:
     """Contribute servers that ``mirrormanager serve NAME`` (and the demo) can run.

@@ -20,34 +20,27 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 # the use-case parts are defined beside the engines that use them
+from mmcore.accounts.api_tokens import ApiTokenStore
 from mmcore.accounts.store import AccountStore
 from mmcore.cache import CacheSource
 from mmcore.checkin.store import CheckinStore
 from mmcore.crawl.store import CrawlStore
+from mmcore.manage.api_store import ApiReadStore
 from mmcore.manage.public import PublicStore
 from mmcore.manage.store import ManageStore
 from mmcore.ops.store import OpsStore
 from mmcore.scan.store import ScanStore
 
+# defined apart (light, for the command line) and part of this interface
+from mmcore.store_errors import (  # noqa: F401
+    SchemaOutOfDate,
+    StoreConfigError,
+    StoreError,
+    StoreMissing,
+)
+
 if TYPE_CHECKING:
     from mmcore.deployment import Deployment
-
-
-class StoreError(Exception):
-    """A storage operation failed; the message says what and on which database."""
-
-
-class StoreConfigError(StoreError):
-    """The configured database URL cannot be used: no installed backend handles it, or it is
-    malformed.  A configuration error (exit status 2), unlike other store errors."""
-
-
-class StoreMissing(StoreError):
-    """The database does not exist and the caller did not ask to create it."""
-
-
-class SchemaOutOfDate(StoreError):
-    """The database schema is missing or older than this code (run ``mirrormanager db upgrade``)."""
 
 
 ProgressCallback = Callable[[str, int], None]
@@ -126,9 +119,9 @@ class BulkStore(Protocol):
 @runtime_checkable
 class Store(
     StoreLifecycle, DeploymentStore, BulkStore, ScanStore, CrawlStore, CacheSource, OpsStore,
-    ManageStore, PublicStore, AccountStore, CheckinStore, Protocol
+    ManageStore, PublicStore, AccountStore, CheckinStore, ApiReadStore, ApiTokenStore, Protocol
 ):
     """Everything a storage backend provides: lifecycle, the declarative deployment, bulk loads,
     the scanner's, crawler's, cache writer's and operations commands' operations, and the
-    management, public-page and account operations of the web UI and API, and report_mirror
-    check-ins."""
+    management, public-page and account operations of the web UI and API (with the API's
+    keyset reads and API tokens), and report_mirror check-ins."""

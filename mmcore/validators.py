@@ -93,6 +93,8 @@ def parse_listen(text: str, default_port: int | None = None) -> tuple[str, int]:
 
     :raises ValueError: with a message saying which part is wrong.
     """
+    if not isinstance(text, str):
+        raise ValueError(f"expected one HOST:PORT string, got {type(text).__name__} {text!r}")
     text = text.strip()
     if not text:
         raise ValueError("empty address (expected HOST:PORT)")
@@ -144,6 +146,56 @@ def _is_ip(host: str) -> bool:
 
 #: ``HOST:PORT`` or ``[IPV6]:PORT``
 listen_address: Validator = checked(parse_listen)
+
+
+def listen_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """An attrs converter for a ``listen`` key that takes one address or a list of them
+    (TOML ``listen = "[::]:3000"`` or ``listen = ["127.0.0.1:3000", "[::1]:3000"]``); the
+    :data:`listen_addresses` validator checks the result."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value  # the validator says what is wrong
+
+
+def _listen_addresses(value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise ValueError(f"expected HOST:PORT or a list of them, got {type(value).__name__}")
+    if not value:
+        raise ValueError("no address (expected HOST:PORT or a list of them)")
+    seen: set[tuple[str, int]] = set()
+    for item in value:
+        host, port = parse_listen(item)
+        if (host, port) in seen and port != 0:
+            raise ValueError(f"{item!r} is listed twice")
+        seen.add((host, port))
+
+
+#: one or more ``HOST:PORT`` / ``[IPV6]:PORT`` (with :func:`listen_list` as converter)
+listen_addresses: Validator = checked(_listen_addresses)
+
+
+def list_to_tuple(value: Any) -> Any:
+    """An attrs converter: a list (from TOML) becomes a tuple (frozen settings); anything
+    else is left for the validator to name."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _networks(value: Any) -> None:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of addresses or networks, got {type(value).__name__}")
+    for item in value:
+        if not isinstance(item, str):
+            raise ValueError(f"expected an address or network (a string), got {item!r}")
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network (a.b.c.d/n, x::/n)") from None
+
+
+#: a list of IP addresses or CIDR networks (IPv4 and IPv6)
+ip_networks: Validator = checked(_networks)
 
 
 def url_with_scheme(*schemes: str) -> Validator:

@@ -55,7 +55,8 @@ MM2_TABLES = {
 }  # fmt: skip
 #: tables of ours beside MirrorManager2's (the ``stats import`` ledger)
 OWN_TABLES = {"access_stat_import", "access_stat_import_count",
-              "mm_session", "mm_user_token", "mm_login_failure", "mm_audit_log", "host_crawl"}
+              "mm_session", "mm_user_token", "mm_login_failure", "mm_audit_log", "host_crawl",
+              "mm_api_token"}
 
 SAMPLE_COLUMNS = {
     "host": {

@@ -60,8 +60,10 @@ def serve_commands(frontends: list[Frontend]) -> list[CliCommand]:
 
 
 def _configure_serve(frontend: Frontend, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen", metavar="HOST:PORT",
-                        help="address to listen on (default: from the configuration)")
+    parser.add_argument("--listen", metavar="HOST:PORT", action="append",
+                        help="address to listen on, [V6]:PORT for IPv6; repeat it for several "
+                             "where the frontend takes several (default: from the "
+                             "configuration)")
     frontend.configure(parser)
     parser.set_defaults(_frontend=frontend.name)
 

@@ -26,8 +26,10 @@ def run(runtime: Runtime, args: argparse.Namespace) -> int:
 
     frontend = find_frontend(runtime.collect("mm_frontends"), args._frontend)
     overrides = frontend.overrides(args)
-    if args.listen is not None:
-        overrides["listen"] = args.listen
+    if args.listen:
+        # one address as a string (every frontend takes one), several as a list (the
+        # frontend's configuration says whether it takes several)
+        overrides["listen"] = args.listen[0] if len(args.listen) == 1 else list(args.listen)
     trio.run(serve_until_signalled, runtime, frontend, overrides)
     return 0
 

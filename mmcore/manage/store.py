@@ -157,6 +157,8 @@ class CrawlHistoryEntry:
     reason: str | None = None
     #: ``scheme=outcome`` per category checked (``https=ok rsync=failed``)
     protocols: str = ""
+    #: the record's id (for paging through the history)
+    id: int | None = None
 
 
 @attrs.frozen

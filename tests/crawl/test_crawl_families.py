@@ -14,6 +14,13 @@ from mirrormanager_http.protocol import HttpProtocol
 from mirrormanager_pg_store import schema as t
 from mirrormanager_pg_store.store import SqlStore
 
+from crawl_trees import TOPDIR, UPDATES
+from mirrormanager_mirrorlist.app import ListService
+from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.httpmessages import Request
+from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
+from mirrormanager_mirrorlist.writer import ProtobufCacheWriter
+
 from mmcore.crawl.config import CrawlerConfig
 from mmcore.crawl.engine import CrawlOptions, crawl
 from mmcore.crawl.families import FamilyProbe, endpoint_of, probe_endpoint
@@ -77,7 +84,7 @@ def _families(store: SqlStore) -> dict[str, tuple[bool | None, bool | None]]:
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-async def test_crawl_records_families_per_url(nursery, store_url, trees, enabled):
+async def test_crawl_records_families_per_url(nursery, store_url, trees, enabled, tmp_path):
     store = SqlStore(store_url)
     store.upgrade()
     try:
@@ -109,5 +116,17 @@ async def test_crawl_records_families_per_url(nursery, store_url, trees, enabled
         assert found[urls["v6"]] == (None, True)
         assert found[urls["dead"]] == (False, None)
         assert found[f"rsync://127.0.0.1:{dead}/full/linux"] == (False, None)
+        # through the cache to the list server: an IPv6 client gets the IPv6 mirror first
+        cache = ProtobufCacheWriter(clock=lambda: 1_700_000_000)
+        path = tmp_path / "mirrorlist_cache.proto"
+        cache.write_blocking(store, path, MirrorlistConfig(dns_timeout=1.0))
+        inputs = Inputs(InputPaths(cache=path))
+        inputs.load_all()
+        service = ListService(inputs, minimum=1)
+        query = f"path={TOPDIR}/{UPDATES}"
+        for client, first in (("::1", f"[::1]:{port6}"), ("127.0.0.1", f"127.0.0.1:{port4}")):
+            for _ in range(10):
+                body = service.answer(Request("/mirrorlist", query, None, client)).body
+                assert body.splitlines()[1].startswith(f"http://{first}/"), body
     finally:
         store.close()

@@ -134,6 +134,41 @@ def test_without_validation_a_bad_entry_answers_a_clean_error_for_its_directory(
     assert ask(svc, f"path={REPODATA}/repomd.xml", "/metalink")[0] == 200
 
 
+def test_at_start_a_bad_entry_is_found_by_the_check_after_the_server_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first generation answers before its full check (nothing older to keep); the check
+    then names the bad entry, which answers a clean error, the others answer."""
+    bad = with_invalid_utf8(world().build().SerializeToString(), "alt/rsync-only", 1)
+    paths = write_inputs(tmp_path)
+    write_atomically(paths.cache, bad)
+    inputs = Inputs(paths, validate=True)
+    inputs.load_all()
+    svc = ListService(inputs, minimum=1, rng=random.Random(1))
+    assert ask(svc, RA)[0] == 200
+    with caplog.at_level("INFO"):
+        inputs.check_first_generation()
+    assert inputs.rejected == 1
+    assert [r for r in caplog.records if "event=cache_invalid" in r.getMessage()
+            and "UTF-8" in r.getMessage()]
+    assert ask(svc, "path=pub/alt/rsync-only")[:2] == (500, CORRUPT_ENTRY)
+    assert ask(svc, RA)[0] == 200
+    # a reload is checked before it is swapped in
+    write_atomically(paths.cache, bad.replace(b"rsync-only", b"rsync-0nly"))
+    assert inputs.refresh() is False
+
+
+def test_at_start_a_good_cache_passes_the_check(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    inputs = Inputs(write_inputs(tmp_path), validate=True)
+    inputs.load_all()
+    with caplog.at_level("INFO"):
+        inputs.check_first_generation()
+    assert inputs.rejected == 0
+    assert [r for r in caplog.records if "event=cache_checked" in r.getMessage()]
+
+
 # -- the generation does not depend on its file ----------------------------------------------
 
 

@@ -123,6 +123,8 @@ def test_urls_and_tables_copied(written) -> None:
         ("epel-9+x86_64", EPEL9_X86),
     ]
     assert len(m.LocationCache) == 0
+    # the extension: public URLs a crawl checked, 1 = IPv4, 2 = IPv6
+    assert [(e.key, e.value) for e in m.HCUrlFamilyCache] == [(1, 1), (2, 1), (4, 2)]
 
 
 def test_file_details_newest_first(written) -> None:

@@ -135,7 +135,10 @@ def test_schema_matches_upstream_numbers_types_and_labels() -> None:
         ]
         assert got == fields, message
     top = pb.DESCRIPTOR.message_types_by_name["MirrorList"]
-    assert [(f.name, f.number) for f in top.fields] == [
+    # this project's extensions are numbered from 100, away from upstream's fields
+    assert [(f.name, f.number) for f in top.fields if f.number >= 100] == [
+        ("HCUrlFamilyCache", 100)]
+    assert [(f.name, f.number) for f in top.fields if f.number < 100] == [
         ("Time", 1), ("NetblockCountryCache", 2), ("LocationCache", 3), ("HCUrlCache", 4),
         ("FileDetailsCache", 5), ("DisabledRepositoryCache", 6),
         ("CountryContinentRedirectCache", 7), ("RepositoryRedirectCache", 8),
@@ -145,6 +148,46 @@ def test_schema_matches_upstream_numbers_types_and_labels() -> None:
     ]
     # proto2: repeated scalars unpacked, as upstream writes them
     assert not pb.MirrorListCacheType.DESCRIPTOR.fields_by_name["Global"].is_packed
+
+
+def upstream_mirror_list() -> type:
+    """``MirrorList`` as upstream declares it: this schema without the extension fields."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    source = descriptor_pb2.FileDescriptorProto()
+    pb.DESCRIPTOR.CopyToProto(source)
+    source.name, source.package = "upstream/mirrormanager.proto", "upstream"
+    for message in source.message_type:
+        kept = [f for f in message.field if f.number < 100]
+        del message.field[:]
+        message.field.extend(kept)
+        for field in message.field:
+            if field.HasField("type_name"):
+                field.type_name = field.type_name.replace(".mirrormanager.", ".upstream.")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(source)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("upstream.MirrorList"))
+
+
+def test_upstream_schema_reads_a_file_with_extensions(tmp_path: Path) -> None:
+    """Fedora's mirrorlist-server (prost) parses with upstream's schema, where an unknown field
+    is skipped: a file with ``HCUrlFamilyCache`` parses under that schema to the same upstream
+    fields, the extension kept aside as unknown bytes."""
+    from mirrormanager_mirrorlist.builder import CacheBuilder
+
+    builder = CacheBuilder().host(1, ["http://a.example/pub"], families=3)
+    builder.host(2, ["http://[2001:db8::1]/pub"], families=2).directory("pub/x", [1, 2])
+    data = builder.build().SerializeToString()
+    upstream = upstream_mirror_list()()
+    upstream.ParseFromString(data)  # required fields checked: raises if anything is off
+    assert [(e.key, e.value) for e in upstream.HCUrlCache] == [
+        (1, "http://a.example/pub"), (2, "http://[2001:db8::1]/pub")]
+    assert [e.directory for e in upstream.MirrorListCache] == ["pub/x"]
+    plain = pb.MirrorList.FromString(data)
+    plain.ClearField("HCUrlFamilyCache")
+    assert upstream.SerializeToString() != plain.SerializeToString()  # unknown bytes kept
+    upstream.DiscardUnknownFields()
+    assert upstream.SerializeToString() == plain.SerializeToString()
 
 
 def test_database_errors_become_store_errors(tmp_path: Path) -> None:

@@ -41,8 +41,8 @@ from e2e_data import (
 )
 from system_tools import needs, needs_aria2c, needs_command
 
-from mirrormanager_mirrorlist.httpserver import HttpLimits
-from mirrormanager_mirrorlist.server import ServerSettings, Started, run_server
+from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.serving import Started, run_server
 
 RA = "repo=fedora-40&arch=x86_64"
 #: client behaviour does not depend on the backend; test_end_to_end.py covers both
@@ -221,9 +221,10 @@ async def serve_loopback_world(store, tmp_path: Path, mirrors: Mirrors,
     populate(store, loopback)
     cache = write_cache(store, tmp_path / "mirrorlist_cache.proto")
     side = write_side_files(tmp_path, cache)
-    settings = ServerSettings(cache=str(cache), host="127.0.0.1", port=0, geoip=str(side.geoip),
-                              netblocks=str(side.netblocks), access_log=None, watch_interval=0,
-                              limits=HttpLimits(request_timeout=5.0, keepalive_timeout=5.0))
+    settings = MirrorlistConfig(cache_path=str(cache), listen="127.0.0.1:0",  # type: ignore[arg-type]
+                                geoip=str(side.geoip), netblocks=str(side.netblocks),
+                                access_log="", watch_interval=0, request_timeout=5.0,
+                                keepalive_timeout=5.0)
     stop = trio.Event()
     started: Started = await nursery.start(
         functools.partial(run_server, settings, stop=stop, handle_signals=False))

@@ -19,9 +19,13 @@ from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 
 COUNTRIES = ["DE", "AT", "FR", "SE", "US", "CA", "JP", "BR", "ZA"]
 DIRECTORIES = [f"pub/fedora/linux/releases/{v}/Everything/x86_64/os" for v in range(38, 42)]
-NETBLOCKS = "198.18.0.0/15 64500\n198.20.0.0/16 64501\n"
+NETBLOCKS = "198.18.0.0/15 64500\n198.20.0.0/16 64501\n2001:db8:ff00::/40 64501\n"
 #: GeoIP: one /24 per country; 203.0.113.0/24 is in no database (N/A)
 GEO = {country: f"192.0.{i}" for i, country in enumerate(COUNTRIES)}
+#: the same countries over IPv6: one /48 each
+GEO6 = {country: f"2001:db8:{i}:" for i, country in enumerate(COUNTRIES)}
+#: address families of a host's URLs (HCUrlFamilyCache): unchecked, IPv4, IPv6, both, neither
+FAMILIES = [None, None, 1, 1, 1, 2, 3, 3, 0]
 
 
 def random_world(seed: int) -> CacheBuilder:
@@ -41,7 +45,9 @@ def random_world(seed: int) -> CacheBuilder:
             private=private,
             asn=64500 + host % 2 if host % 9 == 0 else None,
             allowed=["DE", "AT"] if host % 13 == 0 else (),
-            netblocks=[f"10.{host % 3}.0.0/16"] if private or host % 17 == 0 else (),
+            netblocks=([f"10.{host % 3}.0.0/16", f"fd00:{host % 3}::/32"]
+                       if private or host % 17 == 0 else ()),
+            families=FAMILIES[host % len(FAMILIES)] if seed % 2 else rng.choice(FAMILIES),
         )
         hosts.append(host)
     b.netblocks.setdefault("10.0.0.0/8", []).append(3)
@@ -70,6 +76,9 @@ def services(
     for country, prefix in GEO.items():
         writer.insert_network(netaddr.IPSet([f"{prefix}.0/24"]),
                               {"country": {"iso_code": country}})
+    for country, prefix in GEO6.items():
+        writer.insert_network(netaddr.IPSet([f"{prefix}:/48"]),
+                              {"country": {"iso_code": country}})
     writer.to_db_file(str(geoip))
     netblocks = tmp_path / "global_netblocks.txt"
     netblocks.write_text(NETBLOCKS)
@@ -96,6 +105,8 @@ def random_request(rng: random.Random) -> tuple[str, str, str | None]:
         [f"{prefix}.{rng.randint(1, 254)}" for prefix in GEO.values()]
         + ["203.0.113.5", "10.0.1.1", "10.1.2.3", "10.2.0.9", "198.18.1.1", "198.20.5.5",
            "172.16.9.9"]
+        + [f"{prefix}:{rng.randint(1, 999)}" for prefix in GEO6.values()]
+        + ["2001:db8:ff01::7", "fd00:1::5", "fd00:2:1::1", "2001:db8:abcd::1"]
     )
     if rng.random() < 0.1:
         params.append("country=" + rng.choice(["de", "FR", "global", "ZA,us", "XX"]))
@@ -148,7 +159,7 @@ def test_plan_reused_and_shuffled_per_request(tmp_path: Path) -> None:
     index = planned.inputs.index
     assert index is not None
     view = index.views.get(DIRECTORIES[2])
-    assert view is not None and ("DE", 5) in view.plans
+    assert view is not None and [key[:2] for key in view.plans] == [("DE", 5)]
     lines = {len(body.splitlines()) for body in bodies}
     assert len(lines) == 1
     if lines.pop() > 3:

@@ -11,8 +11,9 @@ import trio
 from listserver_data import service
 
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
-from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer
-from mirrormanager_mirrorlist.listeners import bound_port, make_listener
+from mirrormanager_mirrorlist.httpserver import HttpServer
+from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.listeners import bound_port, open_sockets
 
 FLOODERS = 100
 PIPELINED = 1200  # ~64 KB of requests each: one receive's worth
@@ -43,12 +44,12 @@ async def test_pipelining_floods_get_a_bounded_share_of_each_turn(
         answered.append(request.query)
         return svc.answer(request)
 
-    server = HttpServer(handler, HttpLimits(pipeline_batch=BATCH, max_connections=2 * FLOODERS,
+    server = HttpServer(handler, MirrorlistConfig(pipeline_batch=BATCH, max_connections=2 * FLOODERS,
                                             shutdown_grace=0.5))
-    listener = make_listener("127.0.0.1", 0)
+    listener = open_sockets([("127.0.0.1", 0)], listen=True, reuse_port=False)[0]
     port = bound_port(listener)
     stop = trio.Event()
-    await nursery.start(server.serve, listener, stop)
+    await nursery.start(server.serve, [listener], stop)
     flooders = [await trio.open_tcp_stream("127.0.0.1", port) for _ in range(FLOODERS)]
     try:
         async with trio.open_nursery() as senders:
@@ -76,10 +77,10 @@ async def test_a_pipelining_client_that_reads_gets_every_answer_in_order(
     tmp_path: Path, nursery: trio.Nursery
 ) -> None:
     svc = service(tmp_path)
-    server = HttpServer(svc.answer, HttpLimits(pipeline_batch=3))
-    listener = make_listener("127.0.0.1", 0)
+    server = HttpServer(svc.answer, MirrorlistConfig(pipeline_batch=3))
+    listener = open_sockets([("127.0.0.1", 0)], listen=True, reuse_port=False)[0]
     stop = trio.Event()
-    await nursery.start(server.serve, listener, stop)
+    await nursery.start(server.serve, [listener], stop)
     queries = [f"repo=fedora-40&arch=x86_64&country=us&ip=198.51.100.{n}" for n in range(50)]
     burst = b"".join(
         f"GET /mirrorlist?{q} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for q in queries

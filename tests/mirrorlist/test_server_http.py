@@ -34,30 +34,31 @@ from mirrormanager_devtools.loopback import free_port
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.builder import CacheBuilder
 from mmcore.atomic import write_atomically
-from mirrormanager_mirrorlist.httpserver import HttpLimits
-from mirrormanager_mirrorlist.server import ServerSettings, Started, run_server
+from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.serving import Started, run_server
 
 RA = "repo=fedora-40&arch=x86_64"
 NORMAL = f"/mirrorlist?{RA}&country=us"
 NORMAL_BODY = f"# repo = fedora-40 arch = x86_64 country = us \nhttp://us.example/pub/{SUB}/\n"
 
 
-def settings_for(directory: Path, **changes: object) -> ServerSettings:
+def settings_for(directory: Path, **changes: object) -> MirrorlistConfig:
     paths = write_inputs(directory)
-    base = ServerSettings(
-        cache=str(paths.cache),
-        host="127.0.0.1",
-        port=0,
+    base = MirrorlistConfig(
+        cache_path=str(paths.cache),
+        listen="127.0.0.1:0",  # type: ignore[arg-type]  (the converter makes it a tuple)
         geoip=str(paths.geoip),
         netblocks=str(paths.netblocks),
         access_log=str(directory / "access.log"),
         watch_interval=0.1,
-        limits=HttpLimits(request_timeout=0.5, keepalive_timeout=2.0, max_connections=20),
+        request_timeout=0.5,
+        keepalive_timeout=2.0,
+        max_connections=20,
     )
     return attrs.evolve(base, **changes)  # type: ignore[arg-type]
 
 
-async def start(nursery: trio.Nursery, settings: ServerSettings) -> tuple[Started, trio.Event]:
+async def start(nursery: trio.Nursery, settings: MirrorlistConfig) -> tuple[Started, trio.Event]:
     stop = trio.Event()
     started: Started = await nursery.start(
         partial(run_server, settings, stop=stop, handle_signals=False)
@@ -186,7 +187,7 @@ async def test_connection_flood_is_bounded(tmp_path: Path, nursery: trio.Nursery
 
 async def test_healthz_and_late_cache(tmp_path: Path, nursery: trio.Nursery) -> None:
     settings = settings_for(tmp_path)
-    cache = Path(settings.cache)
+    cache = Path(settings.cache_path)
     saved = cache.read_bytes()
     cache.unlink()
     started, stop = await start(nursery, attrs.evolve(settings, allow_missing_cache=True))
@@ -280,7 +281,7 @@ async def test_workers_share_a_port_and_reload_on_sighup(tmp_path: Path) -> None
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = await trio.lowlevel.open_process(
         [str(Path(sys.executable).parent / "mirrormanager"), "serve", "mirrorlist",
-         "--cache", settings.cache, "--listen", "127.0.0.1:0", "--workers", "2",
+         "--cache", settings.cache_path, "--listen", "127.0.0.1:0", "--workers", "2",
          "--geoip", settings.geoip or "", "--netblocks", settings.netblocks or "",
          "--log", str(tmp_path / "access.log")],
         stdout=subprocess.PIPE, env=env, cwd=tmp_path,
@@ -302,7 +303,7 @@ async def test_workers_share_a_port_and_reload_on_sighup(tmp_path: Path) -> None
             return seen
 
         assert await generations(10) == {str(CACHE_TIME)}
-        world(CACHE_TIME + 5).write(Path(settings.cache))
+        world(CACHE_TIME + 5).write(Path(settings.cache_path))
         process.send_signal(signal.SIGHUP)
         with trio.fail_after(20):
             while await generations(10) != {str(CACHE_TIME + 5)}:
@@ -367,7 +368,7 @@ async def test_aria2c_downloads_repomd_through_metalink(tmp_path: Path, nursery:
             TimeStamp=1, Size=len(content), SHA256=hashlib.sha256(content).hexdigest(),
             SHA512=hashlib.sha512(content).hexdigest()))
         paths = write_inputs(tmp_path, b)
-        settings = attrs.evolve(settings_for(tmp_path / "x"), cache=str(paths.cache))
+        settings = attrs.evolve(settings_for(tmp_path / "x"), cache_path=str(paths.cache))
         started, stop = await start(nursery, settings)
         out = tmp_path / "download"
         result = await trio.run_process(
@@ -396,7 +397,7 @@ async def test_aria2c_rejects_a_wrong_hash(tmp_path: Path, nursery: trio.Nursery
         b.files(OS + "/repodata", "repomd.xml",
                 pb.FileDetailsType(TimeStamp=1, Size=9, SHA256=hashlib.sha256(b"x").hexdigest()))
         paths = write_inputs(tmp_path, b)
-        settings = attrs.evolve(settings_for(tmp_path / "x"), cache=str(paths.cache))
+        settings = attrs.evolve(settings_for(tmp_path / "x"), cache_path=str(paths.cache))
         started, stop = await start(nursery, settings)
         result = await trio.run_process(
             ["aria2c", "--follow-metalink=mem", "--check-integrity=true", "--max-tries=1",

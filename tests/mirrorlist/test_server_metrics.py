@@ -145,14 +145,14 @@ async def test_in_process_counts_and_the_peer_check(tmp_path: Path) -> None:
     import attrs
 
     from mirrormanager_mirrorlist.metrics import WorkerMetrics
-    from mirrormanager_mirrorlist.server import ServerSettings
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
 
     directory = tmp_path / "metrics"
     directory.mkdir()
     for use_plans in (True, False):
         svc = service(tmp_path / f"inputs-{use_plans}", minimum=5, use_plans=use_plans)
         svc.rng = random.Random(3)
-        settings = attrs.evolve(ServerSettings(cache=""), metrics_dir=str(directory))
+        settings = MirrorlistConfig(metrics_dir=str(directory))
         metrics = WorkerMetrics(settings, svc.inputs, svc)
         handler = metrics.wrap(svc.answer)
         for _ in range(3):

@@ -22,9 +22,19 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
+from mirrormanager_mirrorlist.exclusion import excluded_hosts, excluded_names, without_hosts
+from mirrormanager_mirrorlist.families import family_bit, split
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
+from mirrormanager_mirrorlist.links import duplicate_links
+from mirrormanager_mirrorlist.metalink4 import (
+    METALINK4,
+    metalink4_document,
+    repr_digest,
+    wants_metalink4,
+)
 from mirrormanager_mirrorlist.plans import plan_for, shuffled
 from mirrormanager_mirrorlist.prefixes import AsnTable
+from mirrormanager_mirrorlist.proxies import ForwardedFor
 from mirrormanager_mirrorlist.render import (
     metalink_document,
     metalink_failure,
@@ -88,12 +98,14 @@ class Options(NamedTuple):
     redirect: bool
     #: ``time``: the database-creation-time header line
     time: bool
+    #: metalink mode with ``v=4`` or ``Accept: application/metalink4+xml``: RFC 5854
+    metalink4: bool = False
 
     @classmethod
-    def of(cls, params: dict[str, str], metalink: bool) -> Options:
+    def of(cls, params: dict[str, str], metalink: bool, accept: str | None = None) -> Options:
         return cls(params.get("country", ""), params.get("protocol"),
                    params.get("netblock", "1") == "1", not metalink and "redirect" in params,
-                   "time" in params)
+                   "time" in params, metalink and wants_metalink4(params, accept))
 
 
 class Choice(NamedTuple):
@@ -118,7 +130,7 @@ class ListService:
         *,
         minimum: int = 5,
         access_log: AccessSink | None = None,
-        trust_forwarded_for: bool = True,
+        forwarded_for: ForwardedFor | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] | None = None,
         use_plans: bool = True,
@@ -126,7 +138,8 @@ class ListService:
         self.inputs = inputs
         self.minimum = minimum
         self.access_log = access_log
-        self.trust_forwarded_for = trust_forwarded_for
+        #: which ``X-Forwarded-For`` to believe (default: any peer's, as upstream)
+        self.forwarded_for = forwarded_for or ForwardedFor()
         self.rng = rng or random.Random()
         self.clock = clock
         #: answer through per-(directory, country) plans where they apply (plans.py); off:
@@ -152,10 +165,14 @@ class ListService:
         if index is None:
             return Answer(503, TEXT, "no mirror list cache is loaded yet\n")
         params = parse_query(request.query)
+        if "explain" in params and params["explain"] == "1":
+            from mirrormanager_mirrorlist.explain import explain
+
+            return explain(self, request, params, index, metalink)
         target = find_target(index, params, metalink)
         if isinstance(target, Failure):
             return self.failure(index, metalink, target)
-        forwarded_for = request.forwarded_for if self.trust_forwarded_for else None
+        forwarded_for = self.forwarded_for.client(request.forwarded_for, request.peer)
         client = identify_client(index, self.inputs.geoip, params, forwarded_for, request.peer)
         if isinstance(client, Failure):
             return self.failure(index, metalink, client)
@@ -171,7 +188,12 @@ class ListService:
         if metalink and not details:
             return self.failure(index, metalink, Failure(
                 404, f"{target.directory}/{target.filename or ''} not found or has not metalink"))
-        options = Options.of(params, metalink)
+        if "exclude" in params:
+            names = excluded_names(params["exclude"])
+            if isinstance(names, Failure):
+                return self.failure(index, metalink, names)
+            view = without_hosts(view, excluded_hosts(index, view, names))
+        options = Options.of(params, metalink, request.accept)
         choice = self.last_choice = self.choose(index, view, target, client, options, metalink)
         return self.render(index, view, target, options, choice, details)
 
@@ -209,6 +231,7 @@ class ListService:
             minimum=self.minimum,
             asn_table=self.inputs.asn,
             rng=self.rng,
+            unreachable=index.unreachable(view, family_bit(client.address)),
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("mirrorlist: %s found its best mirror from %s", client.ip_text,
@@ -228,7 +251,8 @@ class ListService:
         first host), or ``None``
         when the general path must answer.  Decides before drawing any random number, so a
         fallback draws exactly what :func:`select` would have."""
-        plan = plan_for(index, view, client.country, self.minimum)
+        bit = family_bit(client.address)
+        plan = plan_for(index, view, client.country, self.minimum, bit)
         if plan is None:
             return None
         header: list[str] = []
@@ -248,23 +272,38 @@ class ListService:
             return plan.header, out, plan.found_via
         network = [h for _, h in netblock_hits] + asn_hosts
         tiers = plan.tiers
+        split_at = plan.split
         has_lines = plan.has_lines
         plan_header = plan.header
         local = plan.local
         if local is not None:
-            # step 7: the network hosts may lift the count to the minimum: then no global list
+            # step 7: the network hosts may lift the count to the minimum (and bring a host
+            # of the client's family): then no global list
             by_host = view.by_host
             usable = local.hosts.union(h for h in network if h in by_host)
-            if len(usable) >= self.minimum:
-                tiers, has_lines, plan_header = local.tiers, local.has_lines, local.header
+            if len(usable) >= self.minimum and (
+                local.reachable or not local.global_reachable
+                or not usable <= index.unreachable(view, bit)
+            ):
+                tiers, split_at = local.tiers, local.split
+                has_lines, plan_header = local.has_lines, local.header
         if want_lines and not has_lines and not any(
             index.default_base(view, h) for h in network
         ):
             return None
         ordered = list(dict.fromkeys(network_order(netblock_hits, asn_hosts, rng)))
         seen = set(ordered)
+        later: list[Any] = []
+        unreachable = index.unreachable(view, bit)
+        if unreachable:  # the network hosts the family reaches first, the others at the split
+            ordered, later = split(ordered, unreachable)
+            if want_lines:
+                later = [index.default_base(view, h) for h in later]
         out = [index.default_base(view, h) for h in ordered] if want_lines else ordered
-        for tier in tiers:
+        for number, tier in enumerate(tiers):
+            if number == split_at:
+                out += later
+                later = []
             items: Sequence[Any] = tier.bases if want_lines else tier.hosts
             inverse: Sequence[float] = tier.inverse
             if not seen.isdisjoint(tier.hosts):
@@ -272,7 +311,8 @@ class ListService:
                 items = [items[i] for i in keep]
                 inverse = [inverse[i] for i in keep]
             out += shuffled(items, inverse, rng)
-        return "".join(header) + plan_header, out, "netblocks" if netblock_hits else "asn"
+        return ("".join(header) + plan_header, out + later,
+                "netblocks" if netblock_hits else "asn")
 
     # -- rendering ------------------------------------------------------------------------
 
@@ -282,15 +322,24 @@ class ListService:
         redirect, or the text list."""
         generation = index.generation
         if details is not None:
+            digest = repr_digest(details[0])
+            headers = (("Repr-Digest", digest),) if digest is not None else ()
+            if options.metalink4:
+                return Answer(200, METALINK4, metalink4_document(
+                    target.filename or "", details,
+                    _urls(index, view, choice.hosts, target.filename, options),
+                    host_country=index.host_country, global_hosts=view.global_set,
+                    now=self._now()), None, generation, headers)
             return Answer(200, METALINK, self._metalink(index, view, target, options, choice,
-                                                        details), None, generation)
+                                                        details), None, generation, headers)
         if options.redirect:
             hosts_urls = trim_urls(_urls(index, view, choice.hosts, target.filename, options),
                                    REDIRECT_PREFIXES, 1)
             for _, urls in hosts_urls:
                 for url in urls:
                     if url.startswith("http"):
-                        return Answer(302, TEXT, "", url, generation)
+                        return Answer(302, TEXT, "", url, generation,
+                                      duplicate_links(hosts_urls, index.host_country))
             return Answer(404, TEXT, "", None, generation)
         head = target.header + choice.header
         if options.protocol is not None:

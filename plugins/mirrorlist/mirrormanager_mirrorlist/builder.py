@@ -38,6 +38,7 @@ class CacheBuilder:
         self.time = time
         self.hosts: dict[int, BuiltHost] = {}
         self.urls: dict[int, str] = {}
+        self.url_families: dict[int, int] = {}
         self.directories: list[BuiltDirectory] = []
         self.repos: list[tuple[str, str]] = []
         self.disabled: list[str] = []
@@ -61,11 +62,16 @@ class CacheBuilder:
         asn: int | None = None,
         allowed: Iterable[str] = (),
         netblocks: Iterable[str] = (),
+        families: int | None = None,
     ) -> CacheBuilder:
+        """``families``: the address-family bits every URL of the host answered on
+        (``HCUrlFamilyCache``; ``None``: not checked)."""
         ids = []
         for url in urls:
             self.urls[self._next_url] = url
             ids.append(self._next_url)
+            if families is not None:
+                self.url_families[self._next_url] = families
             self._next_url += 1
         self.hosts[host_id] = BuiltHost(host_id, country, bandwidth, ids, private)
         if asn is not None:
@@ -127,6 +133,8 @@ class CacheBuilder:
             ml.HostNetblockCache.add(key=netblock, value=hosts)
         for directory in self.directories:
             ml.MirrorListCache.append(self.directory_entry(directory))
+        for url_id, families in self.url_families.items():
+            ml.HCUrlFamilyCache.add(key=url_id, value=families)
         return ml
 
     def directory_entry(self, directory: BuiltDirectory) -> pb.MirrorListCacheType:

@@ -40,6 +40,7 @@ from mirrormanager_mirrorlist.cachefile import (
     walk_top_level,
 )
 from mirrormanager_mirrorlist.continents import Continents
+from mirrormanager_mirrorlist.families import NOTHING_UNREACHABLE, unreachable_in
 from mirrormanager_mirrorlist.prefixes import NetblockTable, parse_network
 from mirrormanager_mirrorlist.views import DirectoryCache, DirectoryView, FileDetail
 
@@ -100,6 +101,10 @@ class CacheIndex:
         self.generation = f"{header.Time}-{checksum:08x}"
         self.load_seconds = load_seconds
         self.hcurls: dict[int, str] = _first_wins((e.key, e.value) for e in header.HCUrlCache)
+        #: URL id -> the address families it answered on (families.IPV4 | IPV6); checked URLs only
+        self.url_families: dict[int, int] = _first_wins(
+            (e.key, e.value) for e in header.HCUrlFamilyCache
+        )
         self.disabled: dict[str, bool] = _first_wins(
             (e.key, e.value) for e in header.DisabledRepositoryCache
         )
@@ -189,6 +194,17 @@ class CacheIndex:
             log.error("event=cache_entry_corrupt generation=%s %s", self.generation, problem)
             raise CacheFormatError(problem)
         return parsed
+
+    def unreachable(self, view: DirectoryView, bit: int) -> frozenset[int]:
+        """The hosts of ``view`` a client of family ``bit`` cannot reach (see
+        :mod:`.families`); computed once per view and family."""
+        if not self.url_families:
+            return NOTHING_UNREACHABLE
+        found = view.unreachable.get(bit)
+        if found is None:
+            found = view.unreachable[bit] = unreachable_in(view.by_host, self.url_families, bit)
+            self.views.grow(view, len(found))
+        return found
 
     def host_urls(
         self, view: DirectoryView, hosts: Iterable[int], filename: str | None
@@ -298,6 +314,19 @@ class CacheIndex:
             view._file_details = details
         return view._file_details
 
+    def check_entries(self) -> str | None:
+        """Parse and check every per-directory entry (what ``validate=True`` does at load
+        time), for a generation loaded without it; what is wrong with the first bad entry, or
+        ``None``.  May run in a worker thread while requests are answered: it only reads."""
+        for ranges, message in (
+            (self._mirror_lists, strict_pb.MirrorListCacheType),
+            (self._file_details, strict_pb.FileDetailsCacheDirectoryType),
+        ):
+            problem = _first_problem(self._buffer, ranges, message)
+            if problem is not None:
+                return problem
+        return None
+
     def repository_listing(self) -> str:
         """The ``# repo=…&arch=…`` lines of the invalid-repo answer (computed once)."""
         if self._repo_listing is None:
@@ -337,6 +366,15 @@ def parse_checked(message: type[Message], data: Buffer) -> Message | str:
     if not parsed.IsInitialized():
         return f"missing required field(s) {', '.join(parsed.FindInitializationErrors())}"
     return parsed
+
+
+def _first_problem(buf: Buffer, ranges: Sequence[tuple[int, int]],
+                   message: type[Message]) -> str | None:
+    for i, (offset, length) in enumerate(ranges):
+        parsed = parse_checked(message, buf[offset : offset + length])
+        if isinstance(parsed, str):
+            return f"{message.DESCRIPTOR.name} entry #{i}: {parsed}"
+    return None
 
 
 def _index_entries(

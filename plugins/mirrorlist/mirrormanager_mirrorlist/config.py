@@ -1,25 +1,22 @@
-"""The ``[mirrorlist]`` configuration table (cache writer keys first, list-server keys after)."""
+"""The ``[mirrorlist]`` configuration table (cache writer keys first, list-server keys after).
+
+The one settings class of the list server: the frontend, the supervisor, each worker (it gets
+the table as JSON) and the HTTP transport read it; the transport reads only its limits.
+Light on purpose (read to load the configuration of every command)."""
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Any
 
 import attrs
 
-from mmcore.validators import at_least, checked, listen_address, positive
-
-
-def _networks(value: Any) -> None:
-    for network in value:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError as exc:
-            raise ValueError(f"{network!r} is not a network (CIDR): {exc}") from None
-
-
-#: a list of networks (``192.0.2.0/24``, ``2001:db8::/32``, or single addresses)
-networks = checked(_networks)
+from mmcore.validators import (
+    at_least,
+    ip_networks,
+    list_to_tuple,
+    listen_addresses,
+    listen_list,
+    positive,
+)
 
 
 @attrs.frozen
@@ -36,8 +33,11 @@ class MirrorlistConfig:
     dns_workers: int = attrs.field(default=16, validator=at_least(1))
 
     # ---- list server (``mirrormanager serve mirrorlist``) ---------------------------------
-    #: ``HOST:PORT`` to listen on (``[::]:3000`` for every IPv6 and IPv4 address)
-    listen: str = attrs.field(default="127.0.0.1:3000", validator=listen_address)
+    #: ``HOST:PORT`` to listen on, or a list of them (``--listen`` repeated);
+    #: ``[::]:3000`` alone listens on every IPv6 and IPv4 address; in a list with IPv4
+    #: addresses an IPv6 one takes IPv6 only; port 0: a free port, the same for every address
+    listen: tuple[str, ...] = attrs.field(default=("127.0.0.1:3000",), converter=listen_list,
+                                          validator=listen_addresses)
     #: worker processes sharing the port (SO_REUSEPORT); 1 serves from the main process
     workers: int = attrs.field(default=1, validator=at_least(1))
     #: below this many usable hosts the global list is added (upstream ``--minimum``)
@@ -56,8 +56,13 @@ class MirrorlistConfig:
     view_capacity: int = attrs.field(default=4_000_000, validator=at_least(1))
     #: parse every cache entry at load time (rejects schema violations; costs load time)
     validate_cache: bool = True
-    #: take the client address from the last ``X-Forwarded-For`` element (upstream behaviour)
+    #: take the client address from ``X-Forwarded-For`` (upstream behaviour)
     trust_forwarded_for: bool = True
+    #: proxies (addresses or networks, IPv4 and IPv6) whose ``X-Forwarded-For`` is honoured;
+    #: the client is the last element that is not one of them.  Empty: every peer's header
+    #: is taken, its last element (upstream behaviour)
+    trusted_proxies: tuple[str, ...] = attrs.field(default=(), converter=list_to_tuple,
+                                                   validator=ip_networks)
     #: start and answer 503 until a valid cache appears, instead of failing at start
     allow_missing_cache: bool = False
     #: longest request target (path and query string) accepted, bytes (longer: 414)
@@ -72,6 +77,10 @@ class MirrorlistConfig:
     request_timeout: float = attrs.field(default=10.0, validator=positive)
     #: seconds an idle keep-alive connection is kept open
     keepalive_timeout: float = attrs.field(default=30.0, validator=positive)
+    #: seconds to push out one answer before giving up on the client
+    send_timeout: float = attrs.field(default=30.0, validator=positive)
+    #: seconds granted to answers in flight when stopping
+    shutdown_grace: float = attrs.field(default=5.0, validator=at_least(0))
     #: open connections per worker (the oldest waiting one is closed to make room)
     max_connections: int = attrs.field(default=1024, validator=at_least(1))
     #: pipelined requests answered per connection at a time; connections with more queued
@@ -81,5 +90,13 @@ class MirrorlistConfig:
     metrics: bool = True
     #: peer networks allowed to read ``/metrics`` (the TCP peer, never X-Forwarded-For);
     #: others get 404 as for an unknown path
-    metrics_allow: list[str] = attrs.field(factory=lambda: ["127.0.0.0/8", "::1/128"],
-                                           validator=networks)
+    metrics_allow: tuple[str, ...] = attrs.field(default=("127.0.0.0/8", "::1/128"),
+                                                 converter=list_to_tuple, validator=ip_networks)
+    #: where the workers keep their counts for ``/metrics`` (one file each, only this
+    #: server's); "" = a fresh directory per run (in ``/dev/shm`` when there is one)
+    metrics_dir: str = ""
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Bytes one request may take in all (target, headers, body and some framing)."""
+        return self.max_target_bytes + self.max_header_bytes + self.max_body_bytes + 4096

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from mmcore.frontend import FrontendStarted, ServeControl
     from mmcore.runtime import Runtime
 
-    from mirrormanager_mirrorlist.config import MirrorlistConfig
-    from mirrormanager_mirrorlist.server import ServerSettings
-
 #: command-line flag -> ``[mirrorlist]`` key
 _FLAGS = {
     "cache": "cache_path",
@@ -33,41 +30,10 @@ _FLAGS = {
 }
 
 
-def settings_from_config(section: MirrorlistConfig) -> ServerSettings:
-    from mmcore.validators import parse_listen
+def _load_error() -> type[Exception]:
+    from mirrormanager_mirrorlist.inputs import LoadError  # imported by a worker anyway
 
-    from mirrormanager_mirrorlist.httpserver import HttpLimits
-    from mirrormanager_mirrorlist.server import ServerSettings
-
-    host, port = parse_listen(section.listen, default_port=3000)
-    return ServerSettings(
-        cache=section.cache_path,
-        host=host,
-        port=port,
-        workers=section.workers,
-        minimum=section.minimum,
-        geoip=section.geoip or None,
-        netblocks=section.netblocks or None,
-        continents=section.continents or None,
-        access_log=section.access_log or None,
-        watch_interval=section.watch_interval,
-        view_capacity=section.view_capacity,
-        validate=section.validate_cache,
-        trust_forwarded_for=section.trust_forwarded_for,
-        allow_missing_cache=section.allow_missing_cache,
-        limits=HttpLimits(
-            max_target=section.max_target_bytes,
-            max_header_bytes=section.max_header_bytes,
-            max_headers=section.max_headers,
-            max_body=section.max_body_bytes,
-            request_timeout=section.request_timeout,
-            keepalive_timeout=section.keepalive_timeout,
-            max_connections=section.max_connections,
-            pipeline_batch=section.pipeline_batch,
-        ),
-        metrics=section.metrics,
-        metrics_allow=tuple(section.metrics_allow),
-    )
+    return LoadError
 
 
 @attrs.frozen
@@ -104,15 +70,13 @@ class MirrorlistFrontend:
         from mmcore.frontend import FrontendStarted
 
         from mirrormanager_mirrorlist.config import MirrorlistConfig
-        from mirrormanager_mirrorlist.inputs import LoadError
-        from mirrormanager_mirrorlist.server import Started, run_server
+        from mirrormanager_mirrorlist.serving import Started, run_server
 
-        section = runtime.section("mirrorlist", MirrorlistConfig)
         try:
-            section = attrs.evolve(section, **dict(overrides))
+            settings = attrs.evolve(runtime.section("mirrorlist", MirrorlistConfig),
+                                    **dict(overrides))
         except (TypeError, ValueError) as exc:
             raise UsageError(f"serve mirrorlist: {exc}") from None
-        settings = settings_from_config(section)
 
         async def run(task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED) -> None:
             await run_server(settings, stop=control.stop, handle_signals=False,
@@ -121,11 +85,12 @@ class MirrorlistFrontend:
         try:
             async with trio.open_nursery() as nursery:
                 started: Started = await nursery.start(run)
-                task_status.started(FrontendStarted(
-                    started.url, {"generation": started.generation, "workers": settings.workers}
-                ))
+                details = {"generation": started.generation, "workers": settings.workers}
+                if len(started.urls) > 1:
+                    details["also"] = " ".join(started.urls[1:])
+                task_status.started(FrontendStarted(started.url, details))
         except BaseException as exc:  # trio wraps errors from the nursery in groups
-            problem = first_of(exc, (LoadError, OSError, RuntimeError))
+            problem = first_of(exc, (OSError, RuntimeError, _load_error()))
             if problem is None:
                 raise
             raise CommandError(f"cannot serve: {problem}") from None

@@ -11,7 +11,7 @@ import trio
 from mirrormanager_mirrorlist.httpmessages import plain_answer
 
 if TYPE_CHECKING:
-    from mirrormanager_mirrorlist.httpserver import HttpLimits
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
 
 RECV_SIZE = 65536
 
@@ -22,7 +22,7 @@ async def refuse(sock: socket.socket) -> None:
         await send_all(sock, plain_answer(503, "too many connections\n"))
 
 
-async def reject(sock: socket.socket, answer: bytes, limits: HttpLimits) -> None:
+async def reject(sock: socket.socket, answer: bytes, limits: MirrorlistConfig) -> None:
     """Send an error answer and close without a reset: stop writing, then read and discard
     what the client is still sending (briefly), so the kernel does not answer the unread bytes
     with an RST that would destroy our answer before the client read it."""

@@ -39,6 +39,8 @@ class Request(NamedTuple):
     peer: str
     #: ``GET``, ``HEAD`` (the answer goes without its body) or ``POST``
     method: bytes = b"GET"
+    #: the first ``Accept`` header, or ``None``
+    accept: str | None = None
 
 
 class Answer(NamedTuple):
@@ -52,6 +54,8 @@ class Answer(NamedTuple):
     location: str | None = None
     #: the ``X-MirrorList-Generation`` header
     generation: str | None = None
+    #: more headers, (name, value) in order (``Link``, ``Repr-Digest``)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 #: what the server calls for every complete request
@@ -109,6 +113,9 @@ def encode_answer(answer: Answer, *, keep_alive: bool, head_only: bool = False) 
         head += f"X-MirrorList-Generation: {header_value(answer.generation)}\r\n"
     if answer.location is not None:
         head += f"Location: {header_value(answer.location)}\r\n"
+    if answer.headers:
+        for name, value in answer.headers:
+            head += f"{name}: {header_value(value)}\r\n"
     head += "\r\n" if keep_alive else "Connection: close\r\n\r\n"
     data = head.encode("utf-8", "surrogateescape")
     return data if head_only else data + body

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import httptools
 
 if TYPE_CHECKING:
-    from mirrormanager_mirrorlist.httpserver import HttpLimits
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
 
 
 class Parsed(NamedTuple):
@@ -20,6 +20,8 @@ class Parsed(NamedTuple):
     forwarded_for: bytes | None
     #: the request allows the connection to stay open
     keep_alive: bool
+    #: the first ``Accept`` header
+    accept: bytes | None = None
 
 
 class Rejected(Exception):
@@ -33,10 +35,10 @@ class RequestParser:
     """httptools callbacks for one connection; completed requests gather in ``done`` (in
     order) until the server answers them."""
 
-    __slots__ = ("limits", "parser", "url", "xff", "header_bytes", "headers", "body", "done",
+    __slots__ = ("limits", "parser", "url", "xff", "accept", "header_bytes", "headers", "body", "done",
                  "in_message", "error_status")
 
-    def __init__(self, limits: HttpLimits) -> None:
+    def __init__(self, limits: MirrorlistConfig) -> None:
         self.limits = limits
         self.parser: Any = httptools.HttpRequestParser(self)
         self.done: list[Parsed] = []
@@ -57,6 +59,7 @@ class RequestParser:
     def _reset(self) -> None:
         self.url = b""
         self.xff: bytes | None = None
+        self.accept: bytes | None = None
         self.header_bytes = 0
         self.headers = 0
         self.body = 0
@@ -67,7 +70,7 @@ class RequestParser:
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        if len(self.url) > self.limits.max_target:
+        if len(self.url) > self.limits.max_target_bytes:
             self.error_status = 414
             raise Rejected(414)
 
@@ -81,10 +84,12 @@ class RequestParser:
             raise Rejected(431)
         if self.xff is None and name.lower() == b"x-forwarded-for":
             self.xff = value
+        elif len(name) == 6 and self.accept is None and name.lower() == b"accept":
+            self.accept = value
 
     def on_body(self, body: bytes) -> None:
         self.body += len(body)
-        if self.body > self.limits.max_body:
+        if self.body > self.limits.max_body_bytes:
             self.error_status = 413
             raise Rejected(413)
 
@@ -92,5 +97,6 @@ class RequestParser:
         self.in_message = False
         parser = self.parser
         self.done.append(
-            Parsed(parser.get_method(), self.url, self.xff, parser.should_keep_alive())
+            Parsed(parser.get_method(), self.url, self.xff, parser.should_keep_alive(),
+                   self.accept)
         )

@@ -21,12 +21,12 @@ import math
 import select
 import socket
 import time
+from collections.abc import Sequence
 
-import attrs
 import httptools
 import trio
-from mmcore.validators import at_least
 
+from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.httpmessages import (
     REASONS,
     Answer,
@@ -48,41 +48,13 @@ SWEEP_INTERVAL = 0.05
 QUEUED_SLICE = 0.005
 
 
-@attrs.frozen
-class HttpLimits:
-    #: longest request target (path and query), bytes
-    max_target: int = 8192
-    #: largest header block (names and values), bytes
-    max_header_bytes: int = 16384
-    max_headers: int = 100
-    #: largest request body, bytes (bodies are read and ignored)
-    max_body: int = 65536
-    #: a request must arrive completely within this many seconds of its first byte
-    request_timeout: float = 10.0
-    #: an idle keep-alive connection is closed after this many seconds
-    keepalive_timeout: float = 30.0
-    #: seconds to push out one answer before giving up on the client
-    send_timeout: float = 30.0
-    #: open connections per worker process
-    max_connections: int = 1024
-    #: seconds granted to answers in flight when stopping
-    shutdown_grace: float = 5.0
-    #: pipelined requests answered per connection in one turn of the loop; the rest wait
-    #: until every other ready connection had its turn
-    pipeline_batch: int = attrs.field(default=8, validator=at_least(1))
-
-    @property
-    def max_request_bytes(self) -> int:
-        return self.max_target + self.max_header_bytes + self.max_body + 4096
-
-
 class _Connection:
     """One client connection of the event loop."""
 
     __slots__ = ("sock", "fd", "peer", "state", "received", "phase", "deadline", "pending",
                  "close_after", "events")
 
-    def __init__(self, sock: socket.socket, peer: str, limits: HttpLimits, deadline: float):
+    def __init__(self, sock: socket.socket, peer: str, limits: MirrorlistConfig, deadline: float):
         self.sock = sock
         self.fd = sock.fileno()
         self.peer = peer
@@ -119,9 +91,10 @@ class HttpServer:
     that arrives waits for about two turns, each at most ``pipeline_batch`` answers per
     connection that sent new data plus ``QUEUED_SLICE``, however much others pipelined."""
 
-    def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
+    def __init__(self, handler: Handler, limits: MirrorlistConfig | None = None) -> None:
         self.handler = handler
-        self.limits = limits or HttpLimits()
+        #: the ``[mirrorlist]`` settings: only the limits are read here
+        self.limits = limits or MirrorlistConfig()
         self.closing = False
         self.open_connections = 0
         self.served = 0
@@ -138,23 +111,24 @@ class HttpServer:
 
     async def serve(
         self,
-        listener: socket.socket,
+        listeners: Sequence[socket.socket],
         stop: trio.Event,
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Accept (from a listening stdlib socket) and answer until ``stop`` is set, then stop
+        """Accept (from listening stdlib sockets, one per address) and answer until ``stop`` is set, then stop
         gracefully: no more accepts, connections without an answer in progress closed,
         answers in progress given ``shutdown_grace`` seconds."""
-        listener.setblocking(False)
+        by_fd = {listener.fileno(): listener for listener in listeners}
         epoll = self._epoll = select.epoll()
-        listen_fd = listener.fileno()
         try:
-            epoll.register(listen_fd, select.EPOLLIN)
+            for fd, listener in by_fd.items():
+                listener.setblocking(False)
+                epoll.register(fd, select.EPOLLIN)
             async with trio.open_nursery() as helpers:
                 helpers.start_soon(self._watch_stop, stop)
                 task_status.started()
-                await self._loop(listener, helpers)
+                await self._loop(by_fd, helpers)
                 helpers.cancel_scope.deadline = trio.current_time() + self.limits.shutdown_grace
         finally:
             for conn in list(self._connections.values()):
@@ -168,10 +142,9 @@ class HttpServer:
         if self._wait_scope is not None:
             self._wait_scope.cancel()
 
-    async def _loop(self, listener: socket.socket, helpers: trio.Nursery) -> None:
+    async def _loop(self, listeners: dict[int, socket.socket], helpers: trio.Nursery) -> None:
         epoll = self._epoll
         assert epoll is not None
-        listen_fd = listener.fileno()
         connections = self._connections
         limits = self.limits
         next_sweep = trio.current_time() + SWEEP_INTERVAL
@@ -182,7 +155,8 @@ class HttpServer:
                 self.closing = True
                 grace_end = trio.current_time() + limits.shutdown_grace
                 if resume_accept == 0.0:
-                    epoll.unregister(listen_fd)
+                    for fd in listeners:
+                        epoll.unregister(fd)
                 resume_accept = math.inf
                 for conn in list(connections.values()):
                     if conn.phase != "send":
@@ -204,9 +178,11 @@ class HttpServer:
                 return
             waiting_turn = list(queued.values()) if queued else None
             for fd, events in epoll.poll(0):
-                if fd == listen_fd:
-                    if not self._accept(listener, helpers, now):
-                        epoll.unregister(listen_fd)
+                listener = listeners.get(fd)
+                if listener is not None:
+                    if resume_accept == 0.0 and not self._accept(listener, helpers, now):
+                        for listen_fd in listeners:  # out of descriptors: pause every address
+                            epoll.unregister(listen_fd)
                         resume_accept = now + 0.1
                     continue
                 conn = connections.get(fd)
@@ -224,7 +200,8 @@ class HttpServer:
                 next_sweep = now + SWEEP_INTERVAL
                 self._sweep(helpers, now)
                 if resume_accept and now >= resume_accept:
-                    epoll.register(listen_fd, select.EPOLLIN)
+                    for listen_fd in listeners:
+                        epoll.register(listen_fd, select.EPOLLIN)
                     resume_accept = 0.0
 
     # -- connections ----------------------------------------------------------------------
@@ -426,6 +403,7 @@ class HttpServer:
         self.served += 1
         path, _, query = parsed.url.partition(b"?")
         xff = parsed.forwarded_for
+        accept = parsed.accept
         try:
             answer = handler(
                 Request(
@@ -434,6 +412,7 @@ class HttpServer:
                     xff.decode("latin-1") if xff is not None else None,
                     peer,
                     parsed.method,
+                    accept.decode("latin-1") if accept is not None else None,
                 )
             )
         except Exception:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import maxminddb
 import trio
 
 from mmcore.geo import read_country_continent
@@ -40,8 +39,14 @@ class GeoIP:
     """Country lookups in a MaxMind GeoIP2/GeoLite2 Country database."""
 
     def __init__(self, path: Path) -> None:
+        """:raises OSError: unreadable; :raises ValueError: not a MaxMind database."""
+        import maxminddb  # only with a database configured (a start-up cost otherwise)
+
         self.path = path
-        self._reader: Any = maxminddb.open_database(str(path))
+        try:
+            self._reader: Any = maxminddb.open_database(str(path))
+        except maxminddb.InvalidDatabaseError as exc:
+            raise ValueError(str(exc)) from None
 
     def country(self, address: str) -> str | None:
         try:
@@ -87,7 +92,9 @@ class Inputs:
     # -- loading -------------------------------------------------------------------------
 
     def load_all(self) -> None:
-        """Load every input synchronously (start-up).  Raises :class:`LoadError`."""
+        """Load every input synchronously (start-up).  Raises :class:`LoadError`: a missing,
+        empty, truncated file, or one whose top level or small tables do not parse; the
+        per-directory entries are checked later (:meth:`check_first_generation`)."""
         self._seen["continents"] = (
             file_signature(self.paths.continents) if self.paths.continents else None
         )
@@ -99,7 +106,7 @@ class Inputs:
             self._seen["geoip"] = file_signature(self.paths.geoip)
             try:
                 self.geoip = GeoIP(self.paths.geoip)
-            except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
+            except (OSError, ValueError) as exc:
                 raise LoadError(f"GeoIP database {self.paths.geoip}: {exc}") from None
         if self.paths.netblocks is not None:
             self._seen["netblocks"] = file_signature(self.paths.netblocks)
@@ -109,16 +116,36 @@ class Inputs:
                 raise LoadError(f"global netblocks {self.paths.netblocks}: {exc}") from None
         self._seen["cache"] = file_signature(self.paths.cache)
         try:
-            self.index = self._load_cache()
+            # the entries' full check waits for check_first_generation: there is no older
+            # generation to keep, and an entry is checked anyway when a request first parses it
+            self.index = self._load_cache(validate=False)
         except (OSError, CacheFormatError) as exc:
             raise LoadError(f"cache {self.paths.cache}: {exc}") from None
 
-    def _load_cache(self) -> CacheIndex:
+    def check_first_generation(self) -> None:
+        """The full check of the generation :meth:`load_all` loaded (with ``validate``; run in
+        a worker thread once the server answers).  A bad entry is logged
+        (``event=cache_invalid``); its directory answers "corrupt" as it would without
+        validation, the others keep answering until a valid file replaces the generation."""
+        index = self.index
+        if not self.validate or index is None:
+            return
+        started = time.monotonic()
+        problem = index.check_entries()
+        if problem is None:
+            log.info("event=cache_checked generation=%s seconds=%.3f", index.generation,
+                     time.monotonic() - started)
+        else:
+            self.rejected += 1
+            log.error("event=cache_invalid generation=%s path=%s error=%r", index.generation,
+                      self.paths.cache, problem)
+
+    def _load_cache(self, *, validate: bool | None = None) -> CacheIndex:
         index = load_cache(
             self.paths.cache,
             continents_csv=self._continents,
             view_capacity=self.view_capacity,
-            validate=self.validate,
+            validate=self.validate if validate is None else validate,
         )
         log.info(
             "event=cache_loaded path=%s generation=%s directories=%d seconds=%.3f copy=%s",
@@ -173,7 +200,7 @@ class Inputs:
             try:
                 swaps.append(("geoip", GeoIP(self.paths.geoip)))
                 log.info("event=geoip_loaded path=%s", self.paths.geoip)
-            except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
+            except (OSError, ValueError) as exc:
                 log.error("event=reload_rejected input=geoip error=%r", str(exc))
         if "netblocks" in names and self.paths.netblocks is not None:
             self._seen["netblocks"] = file_signature(self.paths.netblocks)

@@ -1,45 +1,66 @@
-"""Listening sockets of the list server (stdlib sockets, so a worker process can make its own
-on the port its supervisor holds)."""
+"""Listening sockets of the list server, one per configured address (stdlib sockets, so a
+worker process can make its own on the ports its supervisor holds).
+
+An IPv6 socket takes IPv4 clients too (``IPV6_V6ONLY`` off) only when no IPv4 address is
+listed, so ``[::]:3000`` alone answers every client and ``["0.0.0.0:3000", "[::]:3000"]``
+does not collide.  Port 0 is a free port chosen by the kernel for the first address that
+asks for it, and the same port for every other address with port 0.
+"""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
+
+from mmcore.validators import parse_listen
+
+Endpoint = tuple[str, int]
 
 
-def make_listener(
-    host: str, port: int, *, reuse_port: bool = False, backlog: int = 1024
-) -> socket.socket:
-    """A bound, listening TCP socket (a stdlib socket, so it can be passed to a child)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+def endpoints(listen: Sequence[str]) -> list[Endpoint]:
+    """``(host, port)`` of each ``HOST:PORT`` (already validated by the configuration)."""
+    return [parse_listen(item) for item in listen]
+
+
+def address_text(host: str, port: int) -> str:
+    """``HOST:PORT`` with an IPv6 address in brackets (what ``listen`` takes)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def open_sockets(
+    where: Sequence[Endpoint], *, listen: bool, reuse_port: bool, backlog: int = 1024
+) -> list[socket.socket]:
+    """A bound TCP socket per endpoint, listening when ``listen`` (else it only holds the port:
+    bound with ``SO_REUSEPORT``, it gets no connections of its own)."""
+    dual_stack = all(":" in host for host, _ in where)
+    sockets: list[socket.socket] = []
+    shared_port: int | None = None
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind((host, port))
-        sock.listen(backlog)
+        for host, port in where:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if dual_stack else 1)
+            sock.bind((host, shared_port if port == 0 and shared_port is not None else port))
+            if listen:
+                sock.listen(backlog)
+            if port == 0 and shared_port is None:
+                shared_port = bound_port(sock)
     except BaseException:
-        sock.close()
+        for sock in sockets:
+            sock.close()
         raise
-    return sock
+    return sockets
 
 
 def bound_port(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
-def reserve_port(host: str, port: int) -> socket.socket:
-    """A socket bound (``SO_REUSEPORT``) but not listening: it holds the port for worker
-    processes that listen on it themselves, and gets no connections of its own."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+def bound_endpoints(where: Sequence[Endpoint], sockets: Sequence[socket.socket]) -> list[Endpoint]:
+    """The endpoints with the ports the sockets got (port 0 resolved)."""
+    return [(host, bound_port(sock)) for (host, _), sock in zip(where, sockets, strict=True)]

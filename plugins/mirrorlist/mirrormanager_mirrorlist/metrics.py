@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mirrormanager_mirrorlist.app import ListService
     from mirrormanager_mirrorlist.httpserver import HttpServer
     from mirrormanager_mirrorlist.inputs import Inputs
-    from mirrormanager_mirrorlist.server import ServerSettings
+    from mirrormanager_mirrorlist.config import MirrorlistConfig
 
 #: written first in every worker file (format version 1)
 MAGIC = 0x4D4C4D0001
@@ -95,11 +95,10 @@ _STATUS_INDEX = {status: index for index, status in enumerate(STATUSES)}
 _TIER_INDEX = {tier: index for index, tier in enumerate(TIERS)}
 _opened = itertools.count()
 #: peers allowed to read /metrics when nothing else is configured
-DEFAULT_ALLOW = ("127.0.0.0/8", "::1/128")
 
 
 @contextlib.contextmanager
-def run_directory(settings: ServerSettings) -> Iterator[ServerSettings]:
+def run_directory(settings: MirrorlistConfig) -> Iterator[MirrorlistConfig]:
     """The settings with a fresh metrics directory for this run (when metrics are on and none
     is given), removed again when the server stops; shared memory when the system has it."""
     if not settings.metrics or settings.metrics_dir:
@@ -140,10 +139,10 @@ class WorkerMetrics:
     """The counting of one worker: :meth:`wrap` the service's handler, run :meth:`sync_every`,
     :meth:`close` at the end."""
 
-    def __init__(self, settings: ServerSettings, inputs: Inputs, service: ListService) -> None:
+    def __init__(self, settings: MirrorlistConfig, inputs: Inputs, service: ListService) -> None:
         from mirrormanager_mirrorlist.metrics_export import Scraper
 
-        assert settings.metrics_dir is not None
+        assert settings.metrics_dir
         self.inputs = inputs
         self.service = service
         self.server: HttpServer | None = None

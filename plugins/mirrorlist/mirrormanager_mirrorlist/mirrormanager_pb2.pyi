@@ -113,7 +113,7 @@ class StringBoolMap(_message.Message):
     def __init__(self, key: _Optional[str] = ..., value: _Optional[bool] = ...) -> None: ...
 
 class MirrorList(_message.Message):
-    __slots__ = ("Time", "NetblockCountryCache", "LocationCache", "HCUrlCache", "FileDetailsCache", "DisabledRepositoryCache", "CountryContinentRedirectCache", "RepositoryRedirectCache", "RepoArchToDirectoryName", "HostAsnCache", "HostMaxConnectionCache", "HostCountryCache", "HostBandwidthCache", "HostCountryAllowedCache", "HostNetblockCache", "MirrorListCache")
+    __slots__ = ("Time", "NetblockCountryCache", "LocationCache", "HCUrlCache", "FileDetailsCache", "DisabledRepositoryCache", "CountryContinentRedirectCache", "RepositoryRedirectCache", "RepoArchToDirectoryName", "HostAsnCache", "HostMaxConnectionCache", "HostCountryCache", "HostBandwidthCache", "HostCountryAllowedCache", "HostNetblockCache", "MirrorListCache", "HCUrlFamilyCache")
     TIME_FIELD_NUMBER: _ClassVar[int]
     NETBLOCKCOUNTRYCACHE_FIELD_NUMBER: _ClassVar[int]
     LOCATIONCACHE_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +130,7 @@ class MirrorList(_message.Message):
     HOSTCOUNTRYALLOWEDCACHE_FIELD_NUMBER: _ClassVar[int]
     HOSTNETBLOCKCACHE_FIELD_NUMBER: _ClassVar[int]
     MIRRORLISTCACHE_FIELD_NUMBER: _ClassVar[int]
+    HCURLFAMILYCACHE_FIELD_NUMBER: _ClassVar[int]
     Time: int
     NetblockCountryCache: _containers.RepeatedCompositeFieldContainer[StringStringMap]
     LocationCache: _containers.RepeatedCompositeFieldContainer[StringRepeatedIntMap]
@@ -146,4 +147,5 @@ class MirrorList(_message.Message):
     HostCountryAllowedCache: _containers.RepeatedCompositeFieldContainer[IntRepeatedStringMap]
     HostNetblockCache: _containers.RepeatedCompositeFieldContainer[StringRepeatedIntMap]
     MirrorListCache: _containers.RepeatedCompositeFieldContainer[MirrorListCacheType]
-    def __init__(self, Time: _Optional[int] = ..., NetblockCountryCache: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., LocationCache: _Optional[_Iterable[_Union[StringRepeatedIntMap, _Mapping]]] = ..., HCUrlCache: _Optional[_Iterable[_Union[IntStringMap, _Mapping]]] = ..., FileDetailsCache: _Optional[_Iterable[_Union[FileDetailsCacheDirectoryType, _Mapping]]] = ..., DisabledRepositoryCache: _Optional[_Iterable[_Union[StringBoolMap, _Mapping]]] = ..., CountryContinentRedirectCache: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., RepositoryRedirectCache: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., RepoArchToDirectoryName: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., HostAsnCache: _Optional[_Iterable[_Union[IntRepeatedIntMap, _Mapping]]] = ..., HostMaxConnectionCache: _Optional[_Iterable[_Union[IntIntMap, _Mapping]]] = ..., HostCountryCache: _Optional[_Iterable[_Union[IntStringMap, _Mapping]]] = ..., HostBandwidthCache: _Optional[_Iterable[_Union[IntIntMap, _Mapping]]] = ..., HostCountryAllowedCache: _Optional[_Iterable[_Union[IntRepeatedStringMap, _Mapping]]] = ..., HostNetblockCache: _Optional[_Iterable[_Union[StringRepeatedIntMap, _Mapping]]] = ..., MirrorListCache: _Optional[_Iterable[_Union[MirrorListCacheType, _Mapping]]] = ...) -> None: ...
+    HCUrlFamilyCache: _containers.RepeatedCompositeFieldContainer[IntIntMap]
+    def __init__(self, Time: _Optional[int] = ..., NetblockCountryCache: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., LocationCache: _Optional[_Iterable[_Union[StringRepeatedIntMap, _Mapping]]] = ..., HCUrlCache: _Optional[_Iterable[_Union[IntStringMap, _Mapping]]] = ..., FileDetailsCache: _Optional[_Iterable[_Union[FileDetailsCacheDirectoryType, _Mapping]]] = ..., DisabledRepositoryCache: _Optional[_Iterable[_Union[StringBoolMap, _Mapping]]] = ..., CountryContinentRedirectCache: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., RepositoryRedirectCache: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., RepoArchToDirectoryName: _Optional[_Iterable[_Union[StringStringMap, _Mapping]]] = ..., HostAsnCache: _Optional[_Iterable[_Union[IntRepeatedIntMap, _Mapping]]] = ..., HostMaxConnectionCache: _Optional[_Iterable[_Union[IntIntMap, _Mapping]]] = ..., HostCountryCache: _Optional[_Iterable[_Union[IntStringMap, _Mapping]]] = ..., HostBandwidthCache: _Optional[_Iterable[_Union[IntIntMap, _Mapping]]] = ..., HostCountryAllowedCache: _Optional[_Iterable[_Union[IntRepeatedStringMap, _Mapping]]] = ..., HostNetblockCache: _Optional[_Iterable[_Union[StringRepeatedIntMap, _Mapping]]] = ..., MirrorListCache: _Optional[_Iterable[_Union[MirrorListCacheType, _Mapping]]] = ..., HCUrlFamilyCache: _Optional[_Iterable[_Union[IntIntMap, _Mapping]]] = ...) -> None: ...

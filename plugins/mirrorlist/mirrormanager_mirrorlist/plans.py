@@ -25,6 +25,7 @@ from itertools import repeat, starmap
 from operator import itemgetter
 
 from mirrormanager_mirrorlist.cacheindex import CacheIndex
+from mirrormanager_mirrorlist.families import NOTHING_UNREACHABLE, needs_global, split
 from mirrormanager_mirrorlist.views import DirectoryView
 from mirrormanager_mirrorlist.selection import allowed_only, count_usable
 
@@ -43,11 +44,16 @@ class Tier:
 
 
 class TierPlan:
-    __slots__ = ("tiers", "header", "found_via", "has_global", "has_lines", "size", "local")
+    __slots__ = ("tiers", "split", "header", "found_via", "has_global", "has_lines", "size",
+                 "local")
 
     def __init__(self, tiers: tuple[Tier, ...], header: str, found_via: str,
-                 has_global: bool, local: LocalPart | None = None) -> None:
+                 has_global: bool, local: LocalPart | None = None, split: int | None = None,
+                 ) -> None:
         self.tiers = tiers
+        #: ``tiers[:split]``: hosts the client's family reaches, ``tiers[split:]``: the others
+        #: (families.py; without unreachable hosts ``split == len(tiers)``)
+        self.split = len(tiers) if split is None else split
         self.header = header
         self.found_via = found_via
         self.has_global = has_global
@@ -56,20 +62,27 @@ class TierPlan:
         #: weight in the view cache (entries of the three tuples)
         self.size = 1 + 3 * sum(len(tier.hosts) for tier in tiers)
         #: with the global list: the plan without it, for clients whose netblock / AS hosts
-        #: bring the count up to the minimum
+        #: bring the count up to the minimum (and, with unreachable hosts, one reachable host)
         self.local = local
 
 
 class LocalPart:
     """The tiers of a plan before the global list (GeoIP country and continent)."""
 
-    __slots__ = ("tiers", "header", "hosts", "has_lines")
+    __slots__ = ("tiers", "split", "header", "hosts", "reachable", "global_reachable",
+                 "has_lines")
 
-    def __init__(self, tiers: tuple[Tier, ...], header: str) -> None:
+    def __init__(self, tiers: tuple[Tier, ...], split: int, header: str,
+                 unreachable: frozenset[int], global_reachable: bool) -> None:
         self.tiers = tiers
+        self.split = split
         self.header = header
         #: the hosts of these tiers (all with URLs here, each once)
         self.hosts = frozenset(h for tier in tiers for h in tier.hosts)
+        #: some host of these tiers is reachable over the client's family
+        self.reachable = not self.hosts <= unreachable
+        #: some host of the global list is (families.needs_global)
+        self.global_reachable = global_reachable
         self.has_lines = any(base for tier in tiers for base in tier.bases)
 
 
@@ -81,11 +94,13 @@ def reduce_tier(
 
 
 def build_plan(
-    index: CacheIndex, view: DirectoryView, client_country: str, minimum: int
+    index: CacheIndex, view: DirectoryView, client_country: str, minimum: int,
+    unreachable: frozenset[int] = NOTHING_UNREACHABLE,
 ) -> TierPlan | None:
     """The plan for clients of ``client_country`` (steps 5-8 of the selection, no ``country=``,
-    no ``protocol=``), or ``None`` when this directory needs the general path for them (a host
-    listed twice within a tier, or a host without bandwidth)."""
+    no ``protocol=``) whose address family cannot reach ``unreachable``, or ``None`` when this
+    directory needs the general path for them (a host listed twice within a tier, or a host
+    without bandwidth)."""
     header: list[str] = []
     by_country = view.by_country
     upper = client_country.upper()
@@ -101,9 +116,11 @@ def build_plan(
             continent.extend(found)
             header.append(f"country = {other} ")
     global_hosts: list[int] = []
-    has_global = count_usable(index, view, [*geo, *continent], None, minimum) < minimum
+    allowed_global = allowed_only(view.global_ids, index.host_allowed, client_country)
+    has_global = (count_usable(index, view, [*geo, *continent], None, minimum) < minimum
+                  or needs_global([*geo, *continent], view.by_host, unreachable, allowed_global))
     if has_global:
-        global_hosts = allowed_only(view.global_ids, index.host_allowed, client_country)
+        global_hosts = allowed_global
         header.append("country = global ")
     found_via = (
         "geoip" if geo else "continent" if continent else "global" if global_hosts else "none"
@@ -111,21 +128,27 @@ def build_plan(
     inverse = index.inverse_bandwidth
     by_host = view.by_host
     seen: set[int] = set()
-    tiers = []
+    reachable: list[Tier] = []
+    others: list[Tier] = []
     local: LocalPart | None = None
     for raw in (geo, continent, global_hosts):
         if raw is global_hosts and has_global:
-            local = LocalPart(tuple(tiers), "".join(header[:-1]))
+            local = LocalPart((*reachable, *others), len(reachable), "".join(header[:-1]),
+                              unreachable, any(h in by_host and h not in unreachable
+                                               for h in allowed_global))
         hosts = reduce_tier(raw, by_host, seen)
         if len(set(hosts)) != len(hosts):
             return None  # duplicates double a weight: left to the general path
         if any(h not in inverse for h in hosts):
             return None  # no or zero bandwidth: weighted_shuffle's fallback order
         seen.update(hosts)
-        if hosts:
-            bases = tuple(index.default_base(view, h) for h in hosts)
-            tiers.append(Tier(tuple(hosts), tuple(inverse[h] for h in hosts), bases))
-    return TierPlan(tuple(tiers), "".join(header), found_via, has_global, local)
+        ok, bad = split(hosts, unreachable) if unreachable else (hosts, [])
+        for part, into in ((ok, reachable), (bad, others)):
+            if part:
+                bases = tuple(index.default_base(view, h) for h in part)
+                into.append(Tier(tuple(part), tuple(inverse[h] for h in part), bases))
+    return TierPlan((*reachable, *others), "".join(header), found_via, has_global, local,
+                    len(reachable))
 
 
 def shuffled(items: Sequence[object], inverse: Sequence[float],
@@ -142,14 +165,17 @@ def shuffled(items: Sequence[object], inverse: Sequence[float],
 
 
 def plan_for(index: CacheIndex, view: DirectoryView, client_country: str,
-             minimum: int) -> TierPlan | None:
+             minimum: int, bit: int) -> TierPlan | None:
+    """The directory's plan for clients of ``client_country`` and address family ``bit``
+    (clients of both families share one when every host here is reachable over theirs)."""
+    unreachable = index.unreachable(view, bit)
     plans = view.plans
-    key = (client_country, minimum)
+    key = (client_country, minimum, bit if unreachable else 0)
     try:
-        return plans[key]
+        return plans[key]  # type: ignore[return-value]
     except KeyError:
         pass
-    plan = build_plan(index, view, client_country, minimum)
+    plan = build_plan(index, view, client_country, minimum, unreachable)
     plans[key] = plan
     index.views.grow(view, plan.size if plan is not None else 1)
     return plan

@@ -5,7 +5,7 @@ when they run."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mmcore import hookimpl
 from mirrormanager_mirrorlist.frontend import MirrorlistFrontend
@@ -32,3 +32,10 @@ def mm_cache_writers() -> list[CacheWriter]:
 @hookimpl
 def mm_frontends() -> list[Frontend]:
     return [MirrorlistFrontend()]
+
+
+@hookimpl
+def mm_explain_answer(runtime: Any, path: str, query: str, address: str) -> dict[str, Any] | None:
+    from mirrormanager_mirrorlist.simulate import explainer_for
+
+    return explainer_for(runtime).explain(path, query, address)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from mirrormanager_mirrorlist.cacheindex import CacheIndex
+from mirrormanager_mirrorlist.families import NOTHING_UNREACHABLE, needs_global, split
 from mirrormanager_mirrorlist.views import DirectoryView
 from mirrormanager_mirrorlist.prefixes import AsnTable
 
@@ -111,7 +112,10 @@ def select(
     minimum: int,
     asn_table: AsnTable | None,
     rng: random.Random,
+    unreachable: frozenset[int] = NOTHING_UNREACHABLE,
 ) -> Selection:
+    """The hosts for one client; ``unreachable``: the hosts here the client's address family
+    cannot reach (:mod:`.families`), put after the others."""
     header: list[str] = []
     netblock_hits: list[tuple[int, int]] = []
     asn_hosts: list[int] = []
@@ -172,7 +176,10 @@ def select(
             [h for _, h in netblock_hits] + asn_hosts + country_hosts + list(geo_hosts)
             + continent_hosts
         )
-        if count_usable(index, view, candidates, prefixes, minimum) < minimum:
+        if (count_usable(index, view, candidates, prefixes, minimum) < minimum
+                or unreachable and needs_global(
+                    candidates, view.by_host, unreachable,
+                    allowed_only(view.global_ids, allowed, client_country))):
             global_hosts = allowed_only(view.global_ids, allowed, client_country)
             header.append("country = global ")
 
@@ -184,10 +191,23 @@ def select(
     bandwidth = index.host_bandwidth
     by_host = view.by_host
     seen = set(ordered)
+    reduced_tiers = []
     for tier in (country_hosts, geo_hosts, continent_hosts, global_hosts):
         reduced = [h for h in tier if h in by_host and h not in seen]
         seen.update(reduced)
-        ordered += weighted_shuffle(reduced, bandwidth, rng)
+        reduced_tiers.append(reduced)
+    if unreachable:
+        network_ok, network_bad = split(list(dict.fromkeys(ordered)), unreachable)
+        parts = [split(reduced, unreachable) for reduced in reduced_tiers]
+        ordered = network_ok
+        for ok, _ in parts:
+            ordered += weighted_shuffle(ok, bandwidth, rng)
+        ordered += network_bad
+        for _, bad in parts:
+            ordered += weighted_shuffle(bad, bandwidth, rng)
+    else:
+        for reduced in reduced_tiers:
+            ordered += weighted_shuffle(reduced, bandwidth, rng)
     found_via = (
         "netblocks" if netblock_hits else "asn" if asn_hosts else "country" if country_hosts
         else "geoip" if geo_hosts else "continent" if continent_hosts

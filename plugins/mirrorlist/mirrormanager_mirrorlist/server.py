@@ -1,8 +1,8 @@
-"""Running the list server: one worker in this process, or N worker processes on one port.
+"""Running the list server in this process: one worker.
 
 :func:`run_worker` serves from the current process (loads the inputs, answers, reloads on SIGHUP
 and on file changes, flushes the access log); :func:`worker_main` is a worker process's entry
-point.  :func:`run_server` with ``workers > 1`` hands over to ``supervisor.supervise``.
+point.  ``serving.run_server`` picks this or the supervisor of several worker processes.
 
 With ``handle_signals``, the signal handlers are installed first, before anything is loaded,
 started or listening: a SIGHUP (a reload: systemd, logrotate) that arrives while the server
@@ -11,108 +11,49 @@ starts is kept and acted on once it serves, never the end of the process.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
-import attrs
-import cattrs
 import trio
 
 from mmcore.errors import first_of
 
 from mirrormanager_mirrorlist.app import ListService
-from mirrormanager_mirrorlist.httpserver import HttpLimits, HttpServer
+from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.httpserver import HttpServer
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
-from mirrormanager_mirrorlist.listeners import bound_port, make_listener
-from mirrormanager_mirrorlist.metrics import DEFAULT_ALLOW, WorkerMetrics, run_directory
+from mirrormanager_mirrorlist.listeners import bound_endpoints, endpoints, open_sockets
+from mirrormanager_mirrorlist.metrics import WorkerMetrics
+from mirrormanager_mirrorlist.proxies import ForwardedFor
+from mirrormanager_mirrorlist.serving import (
+    Started,
+    settings_from_json,
+    signal_receiver,
+    started,
+)
 
 log = logging.getLogger(__name__)
 
 
-@attrs.frozen
-class ServerSettings:
-    cache: str
-    host: str = "127.0.0.1"
-    port: int = 3000
-    workers: int = 1
-    minimum: int = 5
-    geoip: str | None = None
-    netblocks: str | None = None
-    continents: str | None = None
-    access_log: str | None = None
-    #: seconds between checks of the input files for changes (0: only on SIGHUP)
-    watch_interval: float = 2.0
-    #: host entries kept in prepared directory views (the per-directory LRU bound)
-    view_capacity: int = 4_000_000
-    #: parse every entry at load time to reject schema violations (slower load)
-    validate: bool = True
-    trust_forwarded_for: bool = True
-    #: start without a loadable cache (answer 503 until one appears) instead of failing
-    allow_missing_cache: bool = False
-    limits: HttpLimits = HttpLimits()
-    #: answer ``/metrics`` (metrics.py), to peers in ``metrics_allow``
-    metrics: bool = True
-    metrics_allow: tuple[str, ...] = DEFAULT_ALLOW
-    #: the run's directory of worker counts (made by run_server; set: a worker of a supervisor)
-    metrics_dir: str | None = None
+def input_paths(settings: MirrorlistConfig) -> InputPaths:
+    def optional(value: str) -> Path | None:
+        return Path(value) if value else None
 
-    def input_paths(self) -> InputPaths:
-        def opt(value: str | None) -> Path | None:
-            return Path(value) if value else None
-
-        return InputPaths(
-            cache=Path(self.cache),
-            geoip=opt(self.geoip),
-            netblocks=opt(self.netblocks),
-            continents=opt(self.continents),
-        )
-
-    def url(self, port: int | None = None) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port if port is None else port}"
-
-
-_converter = cattrs.Converter()
-
-
-def settings_to_json(settings: ServerSettings) -> str:
-    return json.dumps(_converter.unstructure(settings))
-
-
-def settings_from_json(text: str) -> ServerSettings:
-    return _converter.structure(json.loads(text), ServerSettings)
-
-
-@attrs.frozen
-class Started:
-    """What ``task_status.started()`` reports: where the server answers."""
-
-    url: str
-    port: int
-    generation: str | None
-
-
-SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
-
-
-@contextlib.contextmanager
-def signal_receiver(handle: bool) -> Iterator[AsyncIterator[int] | None]:
-    """SIGHUP, SIGINT and SIGTERM caught from now on and kept until read (when ``handle``)."""
-    if not handle:
-        yield None
-        return
-    with trio.open_signal_receiver(*SIGNALS) as receiver:
-        yield receiver
+    return InputPaths(
+        cache=Path(settings.cache_path),
+        geoip=optional(settings.geoip),
+        netblocks=optional(settings.netblocks),
+        continents=optional(settings.continents),
+    )
 
 
 async def run_worker(
-    settings: ServerSettings,
+    settings: MirrorlistConfig,
     *,
     reuse_port: bool = False,
     stop: trio.Event | None = None,
@@ -129,8 +70,8 @@ async def run_worker(
     stop = trio.Event() if stop is None else stop
     with signal_receiver(handle_signals) as signals:
         inputs = Inputs(
-            settings.input_paths(), view_capacity=settings.view_capacity,
-            validate=settings.validate,
+            input_paths(settings), view_capacity=settings.view_capacity,
+            validate=settings.validate_cache,
         )
         try:
             await trio.to_thread.run_sync(inputs.load_all)
@@ -143,13 +84,14 @@ async def run_worker(
             inputs,
             minimum=settings.minimum,
             access_log=access,
-            trust_forwarded_for=settings.trust_forwarded_for,
+            forwarded_for=ForwardedFor.from_settings(settings),
         )
         metrics = WorkerMetrics(settings, inputs, service) if settings.metrics_dir else None
         server = HttpServer(service.answer if metrics is None else metrics.wrap(service.answer),
-                            settings.limits)
+                            settings)
+        where = endpoints(settings.listen)
         try:
-            listener = make_listener(settings.host, settings.port, reuse_port=reuse_port)
+            listeners = open_sockets(where, listen=True, reuse_port=reuse_port)
         except BaseException:
             if access is not None:
                 access.close()
@@ -158,14 +100,14 @@ async def run_worker(
             raise
         if metrics is not None:
             metrics.server = server
-        port = bound_port(listener)
+        where = bound_endpoints(where, listeners)
         try:
             async with trio.open_nursery() as nursery:
 
                 async def serve(
                     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
                 ) -> None:
-                    await server.serve(listener, stop, task_status=task_status)
+                    await server.serve(listeners, stop, task_status=task_status)
                     nursery.cancel_scope.cancel()
 
                 if signals is not None:
@@ -179,15 +121,20 @@ async def run_worker(
                 if metrics is not None:
                     nursery.start_soon(metrics.sync_every)
                 await nursery.start(serve)
+                nursery.start_soon(partial(trio.to_thread.run_sync, inputs.check_first_generation,
+                                           abandon_on_cancel=True))
                 generation = inputs.index.generation if inputs.index else None
-                log.info("event=listening url=%s generation=%s", settings.url(port), generation)
-                task_status.started(Started(settings.url(port), port, generation))
+                report = started(where, generation)
+                log.info("event=listening urls=%s generation=%s", ",".join(report.urls),
+                         generation)
+                task_status.started(report)
         finally:
             if access is not None:
                 access.close()
             if metrics is not None:
                 metrics.close()
-            listener.close()
+            for listener in listeners:
+                listener.close()
 
 
 async def _flush_every_second(access: AccessLog) -> None:
@@ -224,30 +171,6 @@ async def _worker_signals(
             log.info("event=stopping signal=%s", signal.Signals(signum).name)
             stop.set()
             return
-
-
-async def run_server(
-    settings: ServerSettings,
-    *,
-    stop: trio.Event | None = None,
-    handle_signals: bool = True,
-    reloads: trio.MemoryReceiveChannel[None] | None = None,
-    task_status: trio.TaskStatus[Started] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """Serve with ``settings.workers`` processes: in this process when it is 1
-    (:func:`run_worker`), else worker processes under a supervisor (``supervisor.py``).
-
-    :param reloads: each item received re-reads the inputs, in every worker.
-    """
-    with run_directory(settings) as settings:
-        if settings.workers <= 1:
-            await run_worker(settings, stop=stop, handle_signals=handle_signals,
-                             reloads=reloads, task_status=task_status)
-            return
-        from mirrormanager_mirrorlist.supervisor import supervise
-
-        await supervise(settings, stop=stop, handle_signals=handle_signals, reloads=reloads,
-                        task_status=task_status)
 
 
 def worker_main(argv: list[str]) -> int:

@@ -1,7 +1,7 @@
-"""The supervisor of several list-server worker processes on one port.
+"""The supervisor of several list-server worker processes on the same ports.
 
-It holds the port (bound, not listening), starts ``python -m mirrormanager_mirrorlist.worker``
-processes that each listen on it with ``SO_REUSEPORT`` (the kernel spreads connections over
+It holds the ports (bound, not listening), one per address, starts
+``python -m mirrormanager_mirrorlist.worker`` processes that each listen on them with ``SO_REUSEPORT`` (the kernel spreads connections over
 them), forwards reloads (SIGHUP) to them -- to a worker still starting once it is ready --,
 restarts a worker that dies, and stops them with SIGTERM (then SIGKILL after a grace period).
 Each worker reads EOF on its stdin, a pipe from here, when the supervisor is gone however it
@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator
 import attrs
 import trio
 
-from mirrormanager_mirrorlist.listeners import bound_port, reserve_port
-from mirrormanager_mirrorlist.server import (
-    ServerSettings,
-    Started,
-    settings_to_json,
-    signal_receiver,
+from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.listeners import (
+    address_text,
+    bound_endpoints,
+    endpoints,
+    open_sockets,
 )
+from mirrormanager_mirrorlist.serving import Started, settings_to_json, signal_receiver, started
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,9 @@ class _Worker:
             self.reload_pending = True
 
 
-async def _spawn(settings: ServerSettings, port: int) -> tuple[trio.Process, str]:
-    """Start one worker; returns it once it reported ``READY`` (its generation)."""
-    child = attrs.evolve(settings, port=port, workers=1)
+async def _spawn(child: MirrorlistConfig) -> tuple[trio.Process, str]:
+    """Start one worker (``child``: its settings); returns it once it reported ``READY``
+    (its generation)."""
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "mirrormanager_mirrorlist.worker", settings_to_json(child)],
         stdout=subprocess.PIPE,
@@ -106,7 +107,7 @@ async def _release(process: trio.Process) -> None:
 
 
 async def supervise(
-    settings: ServerSettings,
+    settings: MirrorlistConfig,
     *,
     stop: trio.Event | None = None,
     handle_signals: bool = True,
@@ -124,9 +125,11 @@ async def supervise(
     stop = trio.Event() if stop is None else stop
     workers = [_Worker(n) for n in range(settings.workers)]
     with signal_receiver(handle_signals) as signals:
-        # hold the port (bound, not listening, so it gets no connections) for the workers
-        reservation = reserve_port(settings.host, settings.port)
-        port = bound_port(reservation)
+        # hold the ports (bound, not listening, so they get no connections) for the workers
+        where = endpoints(settings.listen)
+        reservations = open_sockets(where, listen=False, reuse_port=True)
+        where = bound_endpoints(where, reservations)
+        child = attrs.evolve(settings, listen=tuple(address_text(*e) for e in where), workers=1)
         try:
             async with trio.open_nursery() as nursery:
                 if signals is not None:
@@ -135,20 +138,22 @@ async def supervise(
                     nursery.start_soon(_forward_reloads, reloads, workers)
                 with trio.CancelScope() as starting:
                     nursery.start_soon(_cancel_when_set, stop, starting)
-                    generation = await _start_all(nursery, settings, port, workers)
+                    generation = await _start_all(nursery, child, workers)
                 if not starting.cancelled_caught:
-                    log.info("event=listening url=%s workers=%d", settings.url(port),
+                    report = started(where, generation)
+                    log.info("event=listening urls=%s workers=%d", ",".join(report.urls),
                              len(workers))
-                    task_status.started(Started(settings.url(port), port, generation))
+                    task_status.started(report)
                 await stop.wait()
-                await _stop_all(workers, settings.limits.shutdown_grace + 5)
+                await _stop_all(workers, settings.shutdown_grace + 5)
                 nursery.cancel_scope.cancel()
         finally:
             for worker in workers:
                 if worker.ready:
                     assert worker.process is not None
                     worker.process.kill()
-            reservation.close()
+            for reservation in reservations:
+                reservation.close()
 
 
 async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
@@ -157,12 +162,12 @@ async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
 
 
 async def _start_all(
-    nursery: trio.Nursery, settings: ServerSettings, port: int, workers: list[_Worker]
+    nursery: trio.Nursery, child: MirrorlistConfig, workers: list[_Worker]
 ) -> str | None:
     generations: list[str] = []
 
     async def start_one(worker: _Worker) -> None:
-        process, generation = await _spawn(settings, port)
+        process, generation = await _spawn(child)
         worker.started(process)
         generations.append(generation)
 
@@ -170,11 +175,11 @@ async def _start_all(
         for worker in workers:
             starting.start_soon(start_one, worker)
     for worker in workers:
-        nursery.start_soon(_keep_alive, settings, port, worker)
+        nursery.start_soon(_keep_alive, child, worker)
     return generations[0] if generations else None
 
 
-async def _keep_alive(settings: ServerSettings, port: int, worker: _Worker) -> None:
+async def _keep_alive(child: MirrorlistConfig, worker: _Worker) -> None:
     """Restart a worker that exits on its own (at most once every 5 seconds)."""
     while True:
         assert worker.process is not None
@@ -185,7 +190,7 @@ async def _keep_alive(settings: ServerSettings, port: int, worker: _Worker) -> N
         log.error("event=worker_exited number=%d status=%s action=restart", worker.number, status)
         await trio.sleep(5)
         try:
-            process, _ = await _spawn(settings, port)
+            process, _ = await _spawn(child)
         except (RuntimeError, OSError, trio.TooSlowError) as exc:
             log.error("event=worker_restart_failed number=%d error=%r", worker.number, str(exc))
         else:

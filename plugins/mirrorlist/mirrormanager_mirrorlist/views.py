@@ -45,6 +45,7 @@ class DirectoryView:
         "metalink_heads",
         "metalink_blocks",
         "plans",
+        "unreachable",
         "weight",
     )
 
@@ -73,8 +74,11 @@ class DirectoryView:
         self.metalink_heads: dict[str, str] = {}
         #: host -> its metalink template (CacheIndex.metalink_template), built on first use
         self.metalink_blocks: dict[int, tuple[str, ...]] | None = None
-        #: (client country, minimum) -> its TierPlan, or None: use the general path (plans.py)
-        self.plans: dict[tuple[str, int], object] = {}
+        #: (client country, minimum, family bit or 0) -> its TierPlan, or None: use the
+        #: general path (plans.py)
+        self.plans: dict[tuple[str, int, int], object] = {}
+        #: family bit -> hosts here a client of that family cannot reach (families.py)
+        self.unreachable: dict[int, frozenset[int]] = {}
         #: size in the DirectoryCache; grows as the caches above fill (see DirectoryCache.grow)
         self.weight = 1 + 2 * len(by_host) + len(self.global_ids)
 

@@ -39,6 +39,7 @@ from mmcore.cache import (
     CacheWriteResult,
 )
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
+from mirrormanager_mirrorlist.families import IPV4, IPV6
 from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.host_netblocks import Resolver, parse_netblock, resolve_names, system_resolver
 from mirrormanager_mirrorlist import varint
@@ -74,6 +75,8 @@ F_HOST_BANDWIDTH = 13
 F_HOST_COUNTRY_ALLOWED = 14
 F_HOST_NETBLOCK = 15
 F_MIRRORLIST_CACHE = 16
+#: this project's extension (proto/mirrormanager.proto): URL id -> address-family bits
+F_HCURL_FAMILY = 100
 # MirrorListCacheType field numbers
 F_DIRECTORY = 1
 F_GLOBAL = 2
@@ -347,6 +350,7 @@ class CacheBuild:
         self._count("HostCountryAllowedCache", out, self._countries_allowed(hosts))
         self._count("HostNetblockCache", out, self._host_netblocks(hosts))
         self._count("MirrorListCache", out, self._mirrorlist_records(hosts, urls_by_hc))
+        self._count("HCUrlFamilyCache", out, self._url_families())
 
     def _count(self, name: str, out: CountingOutput, records: Iterable[bytes]) -> None:
         n = 0
@@ -366,6 +370,10 @@ class CacheBuild:
         for url_id, hc_id, url in self.snapshot.public_host_category_urls():
             urls_by_hc[hc_id].append(url_id)
             yield int_string(F_HCURL, url_id, url)
+
+    def _url_families(self) -> Iterator[bytes]:
+        for url_id, ipv4, ipv6 in self.snapshot.url_address_families():
+            yield int_int(F_HCURL_FAMILY, url_id, (IPV4 if ipv4 else 0) | (IPV6 if ipv6 else 0))
 
     def _file_details(self) -> Iterator[bytes]:
         rows = 0

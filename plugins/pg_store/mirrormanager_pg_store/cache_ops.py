@@ -95,6 +95,17 @@ class SqlCacheSnapshot:
         )
         return (tuple(row) for row in self._rows(statement))
 
+    def url_address_families(self) -> Iterator[tuple[int, bool | None, bool | None]]:
+        c = t.host_category_url.c
+        statement = (
+            sa.select(c.id, c.ipv4, c.ipv6)
+            .where(c.private == sa.false(), sa.or_(c.ipv4.is_not(None), c.ipv6.is_not(None)))
+            .order_by(c.id)
+        )
+        for row in self._rows(statement):
+            yield row[0], None if row[1] is None else bool(row[1]), \
+                None if row[2] is None else bool(row[2])
+
     def host_categories(self) -> Iterator[CacheHostCategory]:
         c = t.host_category.c
         statement = sa.select(c.id, c.host_id, c.category_id, c.always_up2date).order_by(c.id)

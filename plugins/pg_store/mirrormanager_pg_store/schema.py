@@ -651,6 +651,32 @@ host_crawl = sa.Table(
     sa.Index("ix_host_crawl_host_id_finished_at", "host_id", "finished_at"),
 )
 
+# --------------------------------------------------------------------------------------------
+# migration 0006: API tokens (the JSON API's ``Authorization: Bearer``)
+# --------------------------------------------------------------------------------------------
+
+mm_api_token = sa.Table(
+    "mm_api_token",
+    metadata,
+    _id(),
+    # no foreign key: an OpenID Connect user has no mm_user row
+    sa.Column("user_name", sa.Text, nullable=False, index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    # ``read``, ``write`` or ``admin``
+    sa.Column("scope", sa.String(8), nullable=False),
+    # SHA-256 of the token; the token itself is never stored
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # its first characters, shown in lists
+    sa.Column("prefix", sa.String(16), nullable=False),
+    # JSON list of the creating identity's groups
+    sa.Column("groups", sa.Text, nullable=False, default="[]", server_default="[]"),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("expiry", sa.DateTime, nullable=False),
+    sa.Column("last_used", sa.DateTime, nullable=True),
+    sa.Column("revoked", sa.DateTime, nullable=True),
+)
+
 #: every table, in an order where referenced tables come first
 ALL_TABLES: tuple[str, ...] = tuple(t.name for t in metadata.sorted_tables)
 

@@ -35,6 +35,7 @@ from mmcore.store import (
 
 from . import bulk, deployment_read, deployment_write, migrate, schema
 from .accounts_ops import AccountOpsMixin
+from .api_ops import ApiOpsMixin
 from .cache_ops import CacheOpsMixin
 from .checkin_ops import CheckinOpsMixin
 from .crawl_ops import CrawlOpsMixin
@@ -108,7 +109,7 @@ def _postgresql_engine(url: sa.URL, pool_size: int) -> tuple[sa.Engine, int]:
 
 class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOpsMixin,
                ManageOpsMixin, ManageReadsMixin, PublicOpsMixin, AccountOpsMixin,
-               CheckinOpsMixin):
+               CheckinOpsMixin, ApiOpsMixin):
     """MirrorManager storage on a SQLite file or a PostgreSQL database (see module docs)."""
 
     def __init__(

@@ -17,6 +17,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
+from mmcore.accounts.api_tokens import ApiTokenService
 from mmcore.accounts.service import AccountService
 from mmcore.atomic import write_atomically
 from mmcore.logs import kv
@@ -72,6 +73,12 @@ def _url_schemes(runtime: Any) -> frozenset[str] | None:
     return frozenset(schemes) or None
 
 
+def _local_groups(store: Any, username: str) -> tuple[str, ...] | None:
+    """A local user's groups now (``None``: no such local user)."""
+    user = store.user_by_name(username)
+    return store.user_groups(user.id) if user is not None else None
+
+
 def create_app(runtime: Any, settings: UiConfig | None = None) -> QuartTrio:
     """The web UI for ``runtime``'s store and plugins (``settings``: ``[ui]`` by default)."""
     settings = settings or runtime.section("ui", UiConfig)
@@ -89,6 +96,8 @@ def create_app(runtime: Any, settings: UiConfig | None = None) -> QuartTrio:
         manage=ManageService(store, settings.manage_rules(_url_schemes(runtime)),
                              host_url=lambda host_id: f"{app_url}/host/{host_id}"),
         accounts=AccountService(store, settings.account_rules()),
+        api_tokens=ApiTokenService(store, max_days=settings.api_token_max_days,
+                                   local_groups=lambda name: _local_groups(store, name)),
         crawl_log_dir=_crawl_log_dir(runtime),
         public_cache=TtlCache(settings.public_cache_seconds),
         host_counts=TtlCache(settings.host_counts_seconds),

@@ -107,6 +107,8 @@ class UiConfig:
     #: addresses of reverse proxies whose ``X-Forwarded-For`` names the client (its last
     #: entry); requests from elsewhere are taken at their own address
     trusted_proxies: list[str] = attrs.field(factory=list)
+    #: the longest an API token may live, days
+    api_token_max_days: int = attrs.field(default=365, validator=between(1, 3650))
     #: largest request body accepted, bytes
     max_request_bytes: int = attrs.field(default=1024 * 1024, validator=between(1024, 2**31))
 

@@ -13,6 +13,7 @@ import attrs
 import trio
 from quart import current_app, g
 
+from mmcore.accounts.api_tokens import ApiTokenService
 from mmcore.accounts.identity import Identity
 from mmcore.accounts.service import AccountService, MailMessage
 from mmcore.db import run_db
@@ -71,6 +72,8 @@ class UiContext:
     store: Store
     manage: ManageService
     accounts: AccountService
+    #: the JSON API's tokens
+    api_tokens: ApiTokenService
     #: where the crawler writes ``<host id>.log`` (``None``: no logs kept)
     crawl_log_dir: Path | None = None
     navigation: list[NavEntry] = attrs.field(factory=list)

@@ -44,9 +44,10 @@ def mm_ui_routes(ui: Any) -> list[Any]:
     from mirrormanager_quart_ui.pages.admin import admin
     from mirrormanager_quart_ui.pages.hosts import hosts
     from mirrormanager_quart_ui.pages.public import health, public
+    from mirrormanager_quart_ui.pages.simulate import simulate
     from mirrormanager_quart_ui.pages.sites import sites
 
-    routes = [UiRoutes(bp) for bp in (public, health, account, sites, hosts, admin)]
+    routes = [UiRoutes(bp) for bp in (public, health, account, sites, hosts, admin, simulate)]
     if "oidc" in ui.settings.auth:
         from mirrormanager_quart_ui.oidc import oidc
 

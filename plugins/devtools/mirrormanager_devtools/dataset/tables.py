@@ -84,7 +84,7 @@ class Dataset(Plan):
                   and hc.id % 17 == 0) for hc in self.host_categories),
                 len(self.host_categories)),
             "host_category_url": TableRows(
-                ("id", "host_category_id", "url", "private"),
+                ("id", "host_category_id", "url", "private", "ipv4", "ipv6"),
                 host_rows.url_rows(self), host_rows.url_count(self)),
             "host_category_dir": TableRows(
                 ("id", "host_category_id", "path", "up2date", "directory_id"),

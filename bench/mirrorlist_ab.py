@@ -1,0 +1,185 @@
+"""The plain ``/mirrorlist`` path with the client features compiled in against the same server
+without them, in one run (``bench/mirrorlist.py --features-ab ROUNDS``).
+
+"Without them" is the list server's code at a reference revision (default: the commit before
+``exclude=``, ``explain=1``, Metalink 4, ``Link`` and ``Repr-Digest`` came), taken
+with ``git archive`` into a temporary directory and put first on ``PYTHONPATH`` of its server
+process (the editable install's finder comes after ``PYTHONPATH``).  Both servers run side by
+side with the same cache, GeoIP database, netblocks and workers; wrk loads one at a time,
+alternating which goes first each round, so drifts of the shared machine's load hit both.  The
+same is done without HTTP: child processes (one per tree and round) time ``ListService.answer``
+over the same request mix.
+
+Run as a script, this module is that child:
+``python bench/mirrorlist_ab.py WORKLOAD.json CACHE GEOIP NETBLOCKS COUNT``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parents[1]
+
+
+def reference_tree(revision: str, work: Path) -> Path:
+    """The list-server package at ``revision``, extracted under ``work``; the directory to put
+    on ``PYTHONPATH``."""
+    target = work / "reference"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "plugins/mirrorlist/mirrormanager_mirrorlist"],
+        capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "plugins" / "mirrorlist"
+
+
+#: the first module of the client features: the reference is the commit before it came
+FIRST_FEATURE_FILE = "plugins/mirrorlist/mirrormanager_mirrorlist/exclusion.py"
+
+
+def default_revision() -> str:
+    """The parent of the commit that added :data:`FIRST_FEATURE_FILE` (main merged the
+    features since, so ``merge-base HEAD main`` has them)."""
+    added = subprocess.run(
+        ["git", "-C", str(REPO), "log", "--diff-filter=A", "--format=%H", "--",
+         FIRST_FEATURE_FILE], capture_output=True, text=True, check=True).stdout.split()
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", f"{added[-1]}^"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def environment(tree: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def in_process_child(workload_file: Path, cache: Path, geoip: Path, netblocks: Path,
+                     count: int) -> float:
+    """µs per ``/mirrorlist`` answer of this process's ``ListService`` (after a warming pass)."""
+    from mirrormanager_mirrorlist.app import ListService
+    from mirrormanager_mirrorlist.httpmessages import Request
+    from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
+
+    workload = json.loads(workload_file.read_text())
+    inputs = Inputs(InputPaths(cache=cache, geoip=geoip, netblocks=netblocks), validate=False)
+    inputs.load_all()
+    service = ListService(inputs, rng=random.Random(5))
+    rng = random.Random(5)
+    requests = [Request("/mirrorlist", f"repo={rng.choice(workload['repos'])}&countme=1",
+                        rng.choice(workload["clients"]), "127.0.0.1") for _ in range(count)]
+    for request in requests:
+        service.answer(request)
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        for request in requests:
+            service.answer(request)
+        best = min(best, time.perf_counter() - started)
+    return best / count * 1e6
+
+
+def run_ab(
+    *,
+    rounds: int,
+    revision: str | None,
+    cache: Path,
+    geoip: Path,
+    netblocks: Path,
+    workload: Any,
+    work: Path,
+    workers: int,
+    duration: int,
+    connections: int,
+    threads: int,
+    inprocess: int,
+    start_server: Callable[[int, dict[str, str]], subprocess.Popen[bytes]],
+    run_wrk: Callable[..., dict[str, float]],
+    script: Path,
+    free_port: Callable[[], int],
+    wait_port: Callable[[int], None],
+) -> None:
+    revision = revision or default_revision()
+    tree = reference_tree(revision, work)
+    workload_file = work / "workload.json"
+    workload_file.write_text(json.dumps({"repos": workload.repos, "clients": workload.clients}))
+    trees = {"features": None, "reference": tree}
+    print(f"\nA/B: plain /mirrorlist, this tree ('features') against {revision[:12]} "
+          f"('reference', without exclude/explain/Metalink 4/Link/Repr-Digest), {rounds} "
+          f"alternating rounds", flush=True)
+    if inprocess:
+        times: dict[str, list[float]] = {name: [] for name in trees}
+        for r in range(rounds):
+            for name in (("features", "reference") if r % 2 == 0 else ("reference", "features")):
+                out = subprocess.run(
+                    [sys.executable, str(HERE), str(workload_file), str(cache), str(geoip),
+                     str(netblocks), str(inprocess)],
+                    env=environment(trees[name]), capture_output=True, text=True, check=True)
+                times[name].append(float(out.stdout.split()[-1]))
+        f, ref = statistics.median(times["features"]), statistics.median(times["reference"])
+        # the verdict on the fastest child of each tree: on a shared machine the other jobs
+        # only ever add time, so the least disturbed run is the figure of the code
+        print(f"in-process /mirrorlist ({inprocess} answers, best of 5 per child): features "
+              + ", ".join(f"{t:.1f}" for t in times["features"]) + " µs; reference "
+              + ", ".join(f"{t:.1f}" for t in times["reference"])
+              + f" µs; time features/reference: medians {f / ref:.3f}, fastest "
+              f"{min(times['features']) / min(times['reference']):.3f} (lower is better; "
+              f"fastest within 5%: "
+              f"{'OK' if min(times['features']) <= 1.05 * min(times['reference']) else 'MISSED'})")
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    try:
+        for name, source in trees.items():
+            port = free_port()
+            server = start_server(port, environment(source))
+            assert server.stdout is not None
+            server.stdout.readline()
+            wait_port(port)
+            servers[name] = (server, port)
+        for name, (_, port) in servers.items():
+            kind = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{content_type}",
+                 f"http://127.0.0.1:{port}/mirrorlist?repo={workload.repos[0]}&explain=1"],
+                capture_output=True, text=True).stdout
+            print(f"  {name} server: explain=1 answers {kind or '?'}")
+            run_wrk(f"http://127.0.0.1:{port}/", 4, connections, script, threads)  # warm up
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for r in range(rounds):
+            for name in (("features", "reference") if r % 2 == 0 else ("reference", "features")):
+                port = servers[name][1]
+                results[name].append(
+                    run_wrk(f"http://127.0.0.1:{port}/", duration, connections, script, threads))
+        for name, runs in results.items():
+            print(f"  {name:9} req/s " + ", ".join(f"{x['rps']:.0f}" for x in runs)
+                  + "; p99 ms " + ", ".join(f"{x['p99']:.2f}" for x in runs)
+                  + f"; non-2xx {sum(x['non2xx'] for x in runs):.0f}")
+        med = {name: statistics.median(x["rps"] for x in runs) for name, runs in results.items()}
+        ratio = med["features"] / med["reference"]
+        per_round = [f["rps"] / r["rps"] for f, r in zip(results["features"], results["reference"])]
+        best = (max(x["rps"] for x in results["features"])
+                / max(x["rps"] for x in results["reference"]))
+        print(f"  median req/s features {med['features']:.0f}, reference {med['reference']:.0f}: "
+              f"ratio {ratio:.3f}; per round " + ", ".join(f"{x:.3f}" for x in per_round)
+              + f" (median {statistics.median(per_round):.3f}); best runs {best:.3f}; "
+              f"median of the paired rounds within 5%: "
+              f"{'OK' if statistics.median(per_round) >= 0.95 else 'MISSED'}")
+    finally:
+        for server, _ in servers.values():
+            server.terminate()
+        for server, _ in servers.values():
+            server.wait(30)
+
+
+if __name__ == "__main__":
+    workload_path, cache_path, geoip_path, netblocks_path, answers = sys.argv[1:6]
+    print(f"{in_process_child(Path(workload_path), Path(cache_path), Path(geoip_path), Path(netblocks_path), int(answers)):.3f}")
