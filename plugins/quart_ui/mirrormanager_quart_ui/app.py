@@ -25,7 +25,7 @@ from mmcore.manage.service import ManageService
 from mmcore.store import StoreError
 
 from mirrormanager_quart_ui import hookspecs
-from mirrormanager_quart_ui.rendering import render_page
+from mirrormanager_quart_ui.rendering import blank_fields, render_page
 from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.context import EXTENSION_KEY, TtlCache, UiContext, current_actor
 from mirrormanager_quart_ui.security import CsrfRefused, install
@@ -128,6 +128,7 @@ def _install_templates(app: QuartTrio, ui: UiContext) -> None:
 
     app.jinja_env.globals.update(
         site_title=ui.settings.title, navigation=navigation, actor=current_actor,
+        blank_fields=blank_fields,
         oidc_enabled="oidc" in ui.settings.auth and bool(ui.settings.oidc_issuer),
         local_auth="local" in ui.settings.auth,
     )
