@@ -6,21 +6,26 @@ nothing asynchronous, so they are rendered by a synchronous overlay of the app's
 (same loader, globals and filters), after Quart's context processors (``request``, ``session``,
 ``g``) have filled the context.
 
-The empty "add" forms of a page (the fields of a kind with their defaults) depend only on the
-kind, the id prefix, the select options and whether the reader is an admin (admin-only fields
-are shown locked to others); :func:`blank_fields` renders each such combination once and keeps
-it, keyed by all of these, so a page with many sections does not re-run the field macros on
-every request.  The CSRF token is never part of a kept fragment.
+The fields of a form (the empty "add" forms, and an edit form filled from a stored row) depend
+only on the kind, the row (an immutable record), the id prefix, the select options and whether
+the reader is an admin (admin-only fields are shown locked to others); :func:`kept_fields`
+renders each such combination once and keeps it, keyed by all of these, so a page with many
+forms does not re-run the field macros on every request, and a changed row is a new key.  The
+CSRF token is never part of a kept fragment; a re-shown submitted form is rendered anew.
+
+Templates build their links with :func:`page_url_for`: Quart's ``url_for`` (tens of
+microseconds a call: the host page makes dozens), its answers kept per endpoint, arguments and
+the request's root path (a relative link depends on nothing else).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup
-from quart import current_app
+from quart import current_app, request, url_for
 
 from mmcore.manage.catalog import Kind
 from mmcore.manage.store import Choice
@@ -29,9 +34,12 @@ from mirrormanager_quart_ui.context import current_actor
 from mirrormanager_quart_ui.security import one_csrf_token
 
 _KEY = "mirrormanager_sync_jinja"
-_FRAGMENTS = "mirrormanager_blank_fields"
-#: most blank forms kept (each a few hundred bytes); past it the store starts over
-MAX_FRAGMENTS = 4096
+_FRAGMENTS = "mirrormanager_kept_fields"
+_URLS = "mirrormanager_page_urls"
+#: most forms kept (a few hundred bytes to a few kB each); past it the store starts over
+MAX_FRAGMENTS = 2048
+#: most page links kept
+MAX_URLS = 20000
 
 
 def _environment() -> Environment:
@@ -51,18 +59,38 @@ async def render_page(name: str, **context: Any) -> str:
         return template.render(context)
 
 
-def blank_fields(kind: Kind, prefix: str = "",
-                 choices: Mapping[str, tuple[Choice, ...]] | None = None) -> Markup:
-    """The ``fields`` macro's output for an empty form of ``kind`` (rendered once per kind,
-    prefix, options and admin-or-not)."""
+def kept_fields(kind: Kind, row: Hashable | None = None, prefix: str = "",
+                choices: Mapping[str, tuple[Choice, ...]] | None = None) -> Markup:
+    """The ``fields`` macro's output for a form of ``kind``, empty or filled from ``row`` (an
+    immutable record), rendered once per kind, row, prefix, options and admin-or-not."""
     options = choices or {}
-    key = (kind, prefix, current_actor().is_admin, tuple(sorted(options.items())))
+    key = (kind, row, prefix, current_actor().is_admin, tuple(sorted(options.items())))
     kept: dict[Any, Markup] = current_app.extensions.setdefault(_FRAGMENTS, {})
     found = kept.get(key)
     if found is None:
         macros = _environment().get_template("macros.html").module
-        found = Markup(macros.fields(kind, prefix=prefix, choices=options))  # type: ignore[attr-defined]
+        found = Markup(macros.fields(kind, row=row, prefix=prefix, choices=options))  # type: ignore[attr-defined]
         if len(kept) >= MAX_FRAGMENTS:
+            kept.clear()
+        kept[key] = found
+    return found
+
+
+def page_url_for(endpoint: str, **values: Any) -> str:
+    """``url_for(endpoint, **values)`` for a link in a page (kept per endpoint, arguments and
+    root path); blueprint-relative endpoints and ``_external`` links are not kept."""
+    if endpoint.startswith(".") or any(name.startswith("_") for name in values):
+        return url_for(endpoint, **values)
+    try:
+        key = (endpoint, request.root_path, tuple(sorted(values.items())))
+        hash(key)
+    except TypeError:  # an unhashable argument (a list of values): build it each time
+        return url_for(endpoint, **values)
+    kept: dict[Any, str] = current_app.extensions.setdefault(_URLS, {})
+    found = kept.get(key)
+    if found is None:
+        found = url_for(endpoint, **values)
+        if len(kept) >= MAX_URLS:
             kept.clear()
         kept[key] = found
     return found
