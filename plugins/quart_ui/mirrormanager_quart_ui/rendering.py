@@ -38,8 +38,9 @@ _FRAGMENTS = "mirrormanager_kept_fields"
 _URLS = "mirrormanager_page_urls"
 #: most forms kept (a few hundred bytes to a few kB each); past it the store starts over
 MAX_FRAGMENTS = 2048
-#: most page links kept
+#: most page links kept, and the longest text argument of a kept link
 MAX_URLS = 20000
+MAX_KEPT_ARGUMENT = 100
 
 
 def _environment() -> Environment:
@@ -76,16 +77,20 @@ def kept_fields(kind: Kind, row: Hashable | None = None, prefix: str = "",
     return found
 
 
+def _keepable(value: Any) -> bool:
+    """A link argument worth keeping: a number or a short text (query strings copied from a
+    request, e.g. by the pager, can be long and are built each time)."""
+    return (type(value) is int or  # (not bool: True and 1 would share a key)
+            (isinstance(value, str) and len(value) <= MAX_KEPT_ARGUMENT))
+
+
 def page_url_for(endpoint: str, **values: Any) -> str:
     """``url_for(endpoint, **values)`` for a link in a page (kept per endpoint, arguments and
     root path); blueprint-relative endpoints and ``_external`` links are not kept."""
-    if endpoint.startswith(".") or any(name.startswith("_") for name in values):
+    if (endpoint.startswith(".") or any(name.startswith("_") for name in values)
+            or not all(_keepable(value) for value in values.values())):
         return url_for(endpoint, **values)
-    try:
-        key = (endpoint, request.root_path, tuple(sorted(values.items())))
-        hash(key)
-    except TypeError:  # an unhashable argument (a list of values): build it each time
-        return url_for(endpoint, **values)
+    key = (endpoint, request.root_path, tuple(sorted(values.items())))
     kept: dict[Any, str] = current_app.extensions.setdefault(_URLS, {})
     found = kept.get(key)
     if found is None:
