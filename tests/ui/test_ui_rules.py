@@ -176,3 +176,22 @@ async def test_oversized_request_body_is_refused(actors: dict, world: World,
                                           {**HOST_FORM, "comment": "c" * 2_000_000})
     assert response.status_code == 413
     assert store.table_counts() == before
+
+
+async def test_kept_host_forms_follow_the_row_and_the_reader(actors: dict, world: World,
+                                                             store: Any) -> None:
+    """The host page's settings form is kept per stored row and admin-or-not: an edit (here
+    written behind the UI's back, as another process would) shows at once, and an admin-only
+    field is locked for the site admin and open for the admin reading the same row."""
+    admin, owner = actors["admin"], actors["owner"]
+    locked = 'name="admin_active" checked disabled'
+    for round_ in range(2):  # the second round reads the kept fragments
+        page = (await owner.get(f"/host/{world.host_id}")).text
+        assert locked in page, round_
+        assert locked not in (await admin.get(f"/host/{world.host_id}")).text
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(t.host).where(t.host.c.id == world.host_id)
+                     .values(bandwidth_int=4321))
+    page = (await owner.get(f"/host/{world.host_id}")).text
+    assert 'name="bandwidth_int" value="4321"' in page
+    assert page.count('name="csrf_token" value="') >= 5 and owner.token in page

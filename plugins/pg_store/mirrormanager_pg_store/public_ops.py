@@ -1,7 +1,8 @@
 """The public pages' reads (:class:`mmcore.manage.public.PublicStore`) on SQLAlchemy Core.
 
 Mixed into ``SqlStore``.  The mirror list filters and counts hosts with ``EXISTS`` subqueries
-(MirrorManager2's conditions) and then reads categories and URLs for the page's hosts only.
+(MirrorManager2's conditions), in one query (the count as a window over the page's query), and
+then reads categories and URLs for the page's hosts only.
 """
 
 from __future__ import annotations
@@ -122,14 +123,21 @@ class PublicOpsMixin:
             ))
         base = h.join(s, h.c.site_id == s.c.id)
         with self._errors("read the public mirror list of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
-            total = conn.execute(sa.select(sa.func.count()).select_from(base).where(*where)).scalar_one()
+            # the page and the number of matching hosts in one pass over the hosts (the
+            # EXISTS conditions are the costly part: evaluated once, not once per query)
             rows = conn.execute(
                 sa.select(h.c.id, h.c.name, s.c.name.label("site_name"), s.c.org_url,
-                          h.c.country, h.c.bandwidth_int, h.c.internet2, h.c.comment)
+                          h.c.country, h.c.bandwidth_int, h.c.internet2, h.c.comment,
+                          sa.func.count().over().label("total"))
                 .select_from(base).where(*where)
                 .order_by(sa.func.upper(h.c.country), h.c.name, h.c.id)
                 .limit(page_size).offset((page - 1) * page_size)
             ).all()
+            if rows:
+                total = rows[0].total
+            else:  # past the last page (or nothing matches): the count alone
+                total = conn.execute(
+                    sa.select(sa.func.count()).select_from(base).where(*where)).scalar_one()
             urls: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
             ids = [row.id for row in rows]
             if ids:

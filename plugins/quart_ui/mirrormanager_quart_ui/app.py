@@ -26,7 +26,7 @@ from mmcore.manage.service import ManageService
 from mmcore.store import StoreError
 
 from mirrormanager_quart_ui import hookspecs
-from mirrormanager_quart_ui.rendering import render_page
+from mirrormanager_quart_ui.rendering import kept_fields, page_url_for, render_page
 from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.context import EXTENSION_KEY, TtlCache, UiContext, current_actor
 from mirrormanager_quart_ui.security import CsrfRefused, install
@@ -120,7 +120,6 @@ def create_app(runtime: Any, settings: UiConfig | None = None) -> QuartTrio:
 
 
 def _install_templates(app: QuartTrio, ui: UiContext) -> None:
-    from quart import url_for
 
     def navigation() -> list[tuple[str, str]]:
         actor = current_actor()
@@ -131,12 +130,13 @@ def _install_templates(app: QuartTrio, ui: UiContext) -> None:
                 "user": actor.authenticated, "admin": actor.is_admin,
             }[entry.audience]
             if visible:
-                href = entry.target if entry.target.startswith("/") else url_for(entry.target)
+                href = entry.target if entry.target.startswith("/") else page_url_for(entry.target)
                 shown.append((entry.label, href))
         return shown
 
     app.jinja_env.globals.update(
         site_title=ui.settings.title, navigation=navigation, actor=current_actor,
+        kept_fields=kept_fields, url_for=page_url_for,
         oidc_enabled="oidc" in ui.settings.auth and bool(ui.settings.oidc_issuer),
         local_auth="local" in ui.settings.auth,
     )

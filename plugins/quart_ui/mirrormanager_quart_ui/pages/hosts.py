@@ -11,6 +11,7 @@ from quart.typing import ResponseReturnValue
 from mmcore.manage.catalog import HOST_CHILDREN, kind
 from mmcore.manage.errors import ManageError
 from mmcore.manage.rules import require_admin
+from mmcore.manage.store import AuditEntry, HostDetail, Page
 
 from mirrormanager_quart_ui.rendering import render_page
 from mirrormanager_quart_ui.context import current_actor, ui_context
@@ -28,7 +29,13 @@ async def _host_page(host_id: int, *, error: ManageError | None = None,
                      values: dict | None = None, status: int = 200) -> ResponseReturnValue:
     ui = ui_context()
     actor = current_actor()
-    detail = await ui.db(ui.manage.view_host, actor, host_id, counts=False)
+
+    def read() -> tuple[HostDetail, Page[AuditEntry]]:
+        # one worker-thread round trip for the page's rows (each costs a thread hand-off)
+        return (ui.manage.view_host(actor, host_id, counts=False),
+                ui.store.audit_entries(1, 10, host_id=host_id))
+
+    detail, audit = await ui.db(read)
     ids = [c.host_category.id for c in detail.categories]
     counts = await ui.host_counts.get(
         (host_id, tuple(ids)), lambda: ui.db(ui.store.directory_counts, ids))
@@ -39,7 +46,6 @@ async def _host_page(host_id: int, *, error: ManageError | None = None,
     panels = [(panel.title, Markup(await panel.render(detail, actor))) for panel in ui.host_panels]
     has_log = ui.crawl_log_dir is not None and await trio.Path(
         ui.crawl_log_dir / f"{host_id}.log").exists()
-    audit = await ui.db(ui.store.audit_entries, 1, 10, host_id=host_id)
     return await render_page(
         "host.html", detail=detail, kind=kind("host"), children=children, choices=choices,
         panels=panels, has_log=has_log, values=values, error=error, audit=audit,
