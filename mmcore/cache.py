@@ -7,8 +7,8 @@ one file that a list server loads -- the ``protobuf`` writer of ``plugins/mirror
 Writers read the database only through :class:`CacheSource`: a handful of streaming reads taken
 inside one read-only snapshot (:meth:`CacheSource.cache_snapshot`), each with an explicit, total
 ordering so that the same content gives the same rows in the same order on SQLite and PostgreSQL.
-The large tables (``host_category_dir``, ``file_detail``) come as iterators of plain tuples, never
-as lists, so a writer can stream them.
+The large tables come as iterators of plain tuples, never as lists, so a writer can stream
+them; ``host_category_dir`` (millions of rows) comes aggregated, one row per directory.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mmcore.config import Config
 
 __all__ = [
-    "CacheCategoryDirectory",
+    "CacheDirectoryHosts",
     "CacheFileDetail",
     "CacheHost",
     "CacheHostCategory",
@@ -97,20 +97,6 @@ class CacheHostCategory:
 
 
 @attrs.frozen
-class CacheCategoryDirectory:
-    """A directory that belongs to a category, with that category's top directory name.
-
-    When a directory belongs to several categories the one with the lowest ``category.id`` is
-    given.  ``topdir_name`` is ``None`` when the category has no (existing) top directory.
-    """
-
-    directory_id: int
-    directory_name: str
-    category_id: int
-    topdir_name: str | None
-
-
-@attrs.frozen
 class CacheRepository:
     """A ``repository`` row usable by the list server: it has a directory, a version and an arch.
 
@@ -130,6 +116,18 @@ CacheFileDetail = tuple[
 ]
 """``(directory_id, directory_name, filename, timestamp, size, sha1, md5, sha256, sha512)`` of a
 ``file_detail`` row joined with its directory."""
+
+CacheDirectoryHosts = tuple[int, str, int | None, str | None, str]
+"""``(directory_id, directory_name, category_id, topdir_name, up2date_host_categories)``: a
+directory that belongs to a category, with that category's top directory name and the host
+categories that have an ``up2date`` ``host_category_dir`` row for it.
+
+When a directory belongs to several categories the one with the lowest ``category.id`` is given.
+``topdir_name`` is ``None`` when the category has no (existing) top directory.
+``up2date_host_categories`` lists the ``host_category_id`` of those rows in decimal, separated by
+commas, in no particular order and possibly repeated (``""`` for none): equal texts name equal
+sets, so a writer can key what it derives from a set by the text and read the numbers only
+the first time it meets a text."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,14 +165,11 @@ class CacheSnapshot(Protocol):
     def host_categories(self) -> Iterator[CacheHostCategory]:
         """Every ``host_category`` row, by id."""
 
-    def category_directories(self) -> Iterator[CacheCategoryDirectory]:
-        """Every directory that appears in ``category_directory``, once, by ``directory.id``."""
-
-    def up2date_host_categories_by_directory(self) -> Iterator[tuple[int, tuple[int, ...]]]:
-        """``(directory_id, host_category_ids)`` for every directory having ``host_category_dir``
-        rows with ``up2date`` true: the ids of those rows' host categories, sorted ascending,
-        without repeats.  By directory_id.  Streams: ``host_category_dir`` is the largest
-        table (millions of rows), so backends aggregate it rather than return it row by row."""
+    def directory_host_lists(self) -> Iterator[CacheDirectoryHosts]:
+        """Every directory that appears in ``category_directory``, once, by ``directory.id``,
+        with its up-to-date host categories.  Streams, one row per directory:
+        ``host_category_dir`` is the largest table (millions of rows), so backends aggregate it
+        rather than return it row by row."""
 
     def file_details(self) -> Iterator[CacheFileDetail]:
         """Every ``file_detail`` row whose directory exists, by directory_id then id.  Streams."""

@@ -57,7 +57,7 @@ def test_replaces_atomically_with_readable_mode(tmp_path: Path) -> None:
 
 
 class FailingSource:
-    """A source whose host_category_dir stream breaks half way (e.g. the database went away)."""
+    """A source whose directory stream breaks half way (e.g. the database went away)."""
 
     def __init__(self, inner: CacheSource) -> None:
         self.inner = inner
@@ -70,8 +70,8 @@ class FailingSource:
                 def __getattr__(self, name: str):
                     return getattr(snap, name)
 
-                def up2date_host_categories_by_directory(self):
-                    rows = snap.up2date_host_categories_by_directory()
+                def directory_host_lists(self):
+                    rows = snap.directory_host_lists()
                     yield next(rows)
                     raise RuntimeError("connection lost")
 

@@ -9,7 +9,7 @@ import pytest
 from mirrormanager_mirrorlist import mirrormanager_pb2 as pb
 from mirrormanager_mirrorlist.host_netblocks import parse_netblock, resolve_names
 from mirrormanager_mirrorlist.varint import encode as varint
-from mirrormanager_mirrorlist.writer import (
+from mirrormanager_mirrorlist.cache_records import (
     HostCategoryFragment,
     clamp_bandwidth,
     directory_record,

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mmcore.cache import (
-    CacheCategoryDirectory,
+    CacheDirectoryHosts,
     CacheFileDetail,
     CacheHost,
     CacheHostCategory,
@@ -112,8 +112,8 @@ class SqlCacheSnapshot:
         for row in self._rows(statement):
             yield CacheHostCategory(row[0], row[1], row[2], bool(row[3]))
 
-    def category_directories(self) -> Iterator[CacheCategoryDirectory]:
-        cat, d, cd = t.category, t.directory, t.category_directory
+    def directory_host_lists(self) -> Iterator[CacheDirectoryHosts]:
+        cat, d, cd, hcd = t.category, t.directory, t.category_directory, t.host_category_dir
         topdir = d.alias("topdir")
         topdirs: dict[int, str] = {
             row[0]: row[1]
@@ -123,29 +123,33 @@ class SqlCacheSnapshot:
                 )
             )
         }
-        statement = (
+        directories = self._rows(
             sa.select(d.c.id, d.c.name, sa.func.min(cd.c.category_id))
             .select_from(d.join(cd, cd.c.directory_id == d.c.id))
             .group_by(d.c.id, d.c.name)
             .order_by(d.c.id)
         )
-        for directory_id, name, category_id in self._rows(statement):
-            yield CacheCategoryDirectory(directory_id, name, category_id, topdirs.get(category_id))
-
-    def up2date_host_categories_by_directory(self) -> Iterator[tuple[int, tuple[int, ...]]]:
-        c = t.host_category_dir.c
         if self._conn.dialect.name == "postgresql":
-            ids = sa.func.string_agg(sa.cast(c.host_category_id, sa.Text), ",")
+            ids = sa.func.string_agg(sa.cast(hcd.c.host_category_id, sa.Text), ",")
         else:
-            ids = sa.func.group_concat(c.host_category_id, ",")
-        statement = (
-            sa.select(c.directory_id, ids)
-            .where(c.up2date == sa.true(), c.directory_id.is_not(None))
-            .group_by(c.directory_id)
-            .order_by(c.directory_id)
+            ids = sa.func.group_concat(hcd.c.host_category_id, ",")
+        # host_category_dir aggregated by the database, one row per directory.  On SQLite this
+        # reads ix_host_category_dir_directory_up2date_hc alone, in directory order, without
+        # sorting; the up2date test is the aggregate's FILTER rather than a WHERE, which would
+        # make SQLite's planner take the index on up2date and sort millions of rows instead.
+        # (Joined to the directories in SQL, SQLite would copy and sort the lists twice more.)
+        host_lists = self._rows(
+            sa.select(hcd.c.directory_id, ids.filter(hcd.c.up2date == sa.true()))
+            .where(hcd.c.directory_id.is_not(None))
+            .group_by(hcd.c.directory_id)
+            .order_by(hcd.c.directory_id)
         )
-        for directory_id, joined in self._rows(statement):
-            yield directory_id, tuple(sorted(set(map(int, joined.split(",")))))
+        pending = next(host_lists, None)
+        for directory_id, name, category_id in directories:
+            while pending is not None and pending[0] < directory_id:
+                pending = next(host_lists, None)
+            joined = pending[1] if pending is not None and pending[0] == directory_id else None
+            yield directory_id, name, category_id, topdirs.get(category_id), joined or ""
 
     def file_details(self) -> Iterator[CacheFileDetail]:
         f, d = t.file_detail, t.directory

@@ -392,6 +392,9 @@ host_category = sa.Table(
 
 # The big one (~5M rows at Fedora scale).  Lookups by host_category_id use the leading column
 # of host_category_dir_hcdindex, so it needs no index of its own.
+# ix_host_category_dir_directory_up2date_hc (migration 0007) covers the cache writer's aggregate
+# of the up-to-date host categories of every directory: a scan of the index in directory order,
+# without sorting and without reading the table.  (MirrorManager2's ix_..._directory_id stays.)
 host_category_dir = sa.Table(
     "host_category_dir",
     metadata,
@@ -402,6 +405,8 @@ host_category_dir = sa.Table(
     _flag("up2date", True, index=True),
     _fk("directory_id", "directory.id", nullable=True, ondelete="CASCADE", index=True),
     sa.UniqueConstraint("host_category_id", "path", name="host_category_dir_hcdindex"),
+    sa.Index("ix_host_category_dir_directory_up2date_hc",
+             "directory_id", "up2date", "host_category_id"),
 )
 
 # host_category_url_hcdindex (host_category_id, url) serves lookups by host_category_id.
