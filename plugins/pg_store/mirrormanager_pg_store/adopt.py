@@ -81,7 +81,8 @@ def check_mm2(conn: sa.Connection) -> str | None:
         if name not in tables:
             continue
         present = {column["name"] for column in inspector.get_columns(name)}
-        problems.extend(f"{name}.{c.name}" for c in table.columns if c.name not in present)
+        problems.extend(f"{name}.{c.name}" for c in table.columns
+                        if c.name not in present and c.info.get("mm2", True))
     if problems:
         raise AdoptError(
             "the MirrorManager2 schema is older than this code reads (upgrade MirrorManager2 "

@@ -34,6 +34,10 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
+#: ``Column.info`` of the columns this project adds to MirrorManager2's tables (its migrations
+#: add them; ``db adopt`` does not expect them in a MirrorManager2 database)
+OURS = {"mm2": False}
+
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 TRUE = sa.true()
@@ -420,8 +424,8 @@ host_category_url = sa.Table(
     _flag("private", False, index=True),
     # not in MirrorManager2: the address families the URL answered on at its last crawl
     # (NULL: not offered or not checked yet)
-    sa.Column("ipv4", sa.Boolean, nullable=True),
-    sa.Column("ipv6", sa.Boolean, nullable=True),
+    sa.Column("ipv4", sa.Boolean, nullable=True, info=OURS),
+    sa.Column("ipv6", sa.Boolean, nullable=True, info=OURS),
     sa.UniqueConstraint("host_category_id", "url", name="host_category_url_hcdindex"),
 )
 
