@@ -10,17 +10,9 @@ import trio
 from crawl_db import MirrorSpec, populate
 from mirrormanager_devtools.loopback import free_port
 from mirrormanager_pg_store.store import SqlStore
-from prometheus_client.parser import text_string_to_metric_families
+from metrics_scrape import samples
 
 from crawl_cli import crawl_config, run_cli
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
 
 
 def value(scraped: dict, name: str, **labels: str) -> float | None:

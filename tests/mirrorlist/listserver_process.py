@@ -7,7 +7,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import attrs
@@ -15,6 +15,18 @@ import trio
 
 from mirrormanager_mirrorlist.inputs import InputPaths
 
+
+
+async def first_line(process: trio.Process, exited: Callable[[], str]) -> str:
+    """The first line the process prints (within 60 s); ``exited()`` says why it ended first."""
+    assert process.stdout is not None
+    line = b""
+    with trio.fail_after(60):
+        while b"\n" not in line:
+            chunk = await process.stdout.receive_some(1024)
+            assert chunk, exited()
+            line += chunk
+    return line.decode()
 
 @attrs.frozen
 class ServerProcess:
@@ -56,13 +68,8 @@ async def server_process(
         )
     assert process.stdout is not None
     try:
-        line = b""
-        with trio.fail_after(60):
-            while b"\n" not in line:
-                chunk = await process.stdout.receive_some(1024)
-                assert chunk, f"the server exited: {log.read_text()[-2000:]}"
-                line += chunk
-        url = line.decode().split("Listening on ", 1)[1].strip()
+        line = await first_line(process, lambda: f"the server exited: {log.read_text()[-2000:]}")
+        url = line.split("Listening on ", 1)[1].strip()
         yield ServerProcess(process, url, log)
     finally:
         if process.returncode is None:

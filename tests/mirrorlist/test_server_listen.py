@@ -14,6 +14,7 @@ import httpx
 import pytest
 import trio
 from listserver_data import write_inputs
+from listserver_process import first_line
 
 from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.serving import Started, run_server
@@ -72,13 +73,8 @@ async def test_listen_repeated_on_the_command_line_with_two_workers(tmp_path: Pa
     )
     assert process.stdout is not None
     try:
-        line = b""
-        with trio.fail_after(60):
-            while b"\n" not in line:
-                chunk = await process.stdout.receive_some(1024)
-                assert chunk, "serve exited"
-                line += chunk
-        assert f"Listening on http://[::1]:{port}" in line.decode()
+        line = await first_line(process, lambda: "serve exited")
+        assert f"Listening on http://[::1]:{port}" in line
         for url in (f"http://[::1]:{port}", f"http://127.0.0.1:{port}"):
             for _ in range(4):  # new connections: spread over both workers
                 assert (await answer(url)).status_code == 200

@@ -11,7 +11,7 @@ import httpx
 import trio
 from listserver_data import CACHE_TIME, service, world, write_inputs
 from listserver_process import server_process
-from prometheus_client.parser import text_string_to_metric_families
+from metrics_scrape import samples
 
 from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.metrics_export import Scraper, collect
@@ -29,15 +29,6 @@ SEQUENCE = [
     ("/nothing-here", "192.0.2.1", 4, 404, "none"),
     ("/healthz", None, 3, 200, "none"),
 ]
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a scrape: (name, sorted labels) -> value."""
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
 
 
 def value(scrape: dict, name: str, **labels: str) -> float:
