@@ -56,7 +56,7 @@ from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 from mirrormanager_mirrorlist.metrics import WorkerMetrics
 from mirrormanager_mirrorlist.prefixes import AsnTable
-from mirrormanager_mirrorlist.server import ServerSettings
+from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mmcore.atomic import write_atomically
 from mmcore.geo import read_country_continent
 
@@ -267,7 +267,7 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
     inputs.load_all()
     service = ListService(inputs)
     metrics_dir = Path(tempfile.mkdtemp(prefix="mlbench-metrics-"))
-    metrics = WorkerMetrics(ServerSettings(cache=str(cache), metrics_dir=str(metrics_dir)),
+    metrics = WorkerMetrics(MirrorlistConfig(cache_path=str(cache), metrics_dir=str(metrics_dir)),
                             inputs, service)
     handlers = {"plain": service.answer, "metrics": metrics.wrap(service.answer)}
     rng = random.Random(5)
