@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from itertools import repeat, starmap
-from operator import itemgetter
+from operator import add, itemgetter
 
 from mirrormanager_mirrorlist.cacheindex import CacheIndex
 from mirrormanager_mirrorlist.families import NOTHING_UNREACHABLE, needs_global, split
@@ -45,7 +45,7 @@ class Tier:
 
 class TierPlan:
     __slots__ = ("tiers", "split", "header", "found_via", "has_global", "has_lines", "size",
-                 "local")
+                 "local", "hosts", "bases", "segments")
 
     def __init__(self, tiers: tuple[Tier, ...], header: str, found_via: str,
                  has_global: bool, local: LocalPart | None = None, split: int | None = None,
@@ -64,6 +64,33 @@ class TierPlan:
         #: with the global list: the plan without it, for clients whose netblock / AS hosts
         #: bring the count up to the minimum (and, with unreachable hosts, one reachable host)
         self.local = local
+        #: every tier's hosts and default bases, in tier order, for :meth:`draw`
+        self.hosts = tuple(h for tier in tiers for h in tier.hosts)
+        self.bases = tuple(b for tier in tiers for b in tier.bases)
+        #: per tier: (host count, inverse bandwidths, the tier's key band: the first tier
+        #: the highest)
+        self.segments = tuple((len(tier.hosts), tier.inverse, float(len(tiers) - 1 - number))
+                              for number, tier in enumerate(tiers))
+
+    def draw(self, want_lines: bool, draw: random.Random) -> list[object]:
+        """Every tier in weighted-shuffle order, tier after tier (default bases or host ids):
+        the same draws and the same order as :func:`shuffled` tier by tier, in one sort.
+        Each tier's keys ``u ** (1/w)`` lie in [0, 1) and are lifted by its band, so the sort
+        keeps the tiers in order; a tier of one host draws nothing, as :func:`shuffled`."""
+        items = self.bases if want_lines else self.hosts
+        count = len(items)
+        if count < 2:
+            return list(items)
+        random_ = draw.random
+        keys: list[float] = []
+        for size, inverse, band in self.segments:
+            if size > 1:
+                keys += map(add, map(pow, starmap(random_, repeat((), size)), inverse),
+                            repeat(band, size))
+            else:
+                keys.append(band + 0.5)
+        order = sorted(range(count), key=keys.__getitem__, reverse=True)
+        return list(itemgetter(*order)(items))
 
 
 class LocalPart:
