@@ -315,7 +315,7 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
 
 def server_config(work: Path, metrics: str) -> Path:
     """The server's configuration file: ``[mirrorlist] metrics`` on or off."""
-    path = work / "mirrormanager.toml"
+    path = work / f"server-metrics-{metrics}.toml"  # not ./mirrormanager.toml: the A/B reference would read it
     path.write_text(f"[mirrorlist]\nmetrics = {'true' if metrics == 'on' else 'false'}\n")
     return path
 
@@ -587,8 +587,10 @@ def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: P
         write_lua(script, "mirrorlist", workload)
 
         def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+            # --metrics applies to this tree's arm (the reference may not know the key)
+            config = server_config(work, args.metrics) if "PYTHONPATH" not in env else None
             return subprocess.Popen(
-                server_command(cache, port, args.workers, geoip, netblocks, work),
+                server_command(cache, port, args.workers, geoip, netblocks, work, config),
                 stdout=subprocess.PIPE, cwd=work, env=env)
 
         run_ab(rounds=args.features_ab, revision=args.reference, cache=cache, geoip=geoip,
