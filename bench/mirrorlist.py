@@ -315,7 +315,8 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
 
 def server_config(work: Path, metrics: str) -> Path:
     """The server's configuration file: ``[mirrorlist] metrics`` on or off."""
-    path = work / f"server-metrics-{metrics}.toml"  # not ./mirrormanager.toml: the A/B reference would read it
+    # not ./mirrormanager.toml: the A/B's reference server would read it from its cwd
+    path = work / f"server-metrics-{metrics}.toml"
     path.write_text(f"[mirrorlist]\nmetrics = {'true' if metrics == 'on' else 'false'}\n")
     return path
 
@@ -586,9 +587,9 @@ def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: P
         script = work / "mirrorlist.lua"
         write_lua(script, "mirrorlist", workload)
 
-        def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        def start_server(port: int, env: dict[str, str], arm: str) -> subprocess.Popen[bytes]:
             # --metrics applies to this tree's arm (the reference may not know the key)
-            config = server_config(work, args.metrics) if "PYTHONPATH" not in env else None
+            config = server_config(work, args.metrics) if arm == "features" else None
             return subprocess.Popen(
                 server_command(cache, port, args.workers, geoip, netblocks, work, config),
                 stdout=subprocess.PIPE, cwd=work, env=env)

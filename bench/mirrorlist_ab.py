@@ -104,7 +104,7 @@ def run_ab(
     connections: int,
     threads: int,
     inprocess: int,
-    start_server: Callable[[int, dict[str, str]], subprocess.Popen[bytes]],
+    start_server: Callable[[int, dict[str, str], str], subprocess.Popen[bytes]],
     run_wrk: Callable[..., dict[str, float]],
     script: Path,
     free_port: Callable[[], int],
@@ -141,7 +141,7 @@ def run_ab(
     try:
         for name, source in trees.items():
             port = free_port()
-            server = start_server(port, environment(source))
+            server = start_server(port, environment(source), name)
             assert server.stdout is not None
             server.stdout.readline()
             wait_port(port)

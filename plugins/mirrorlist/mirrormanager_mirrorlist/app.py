@@ -263,7 +263,6 @@ class ListService:
                 index, view, client.address, self.inputs.asn, header
             )
         rng = self.rng
-        out: list[Any] = []
         if not netblock_hits and not asn_hosts:
             if want_lines and not plan.has_lines:
                 return None
