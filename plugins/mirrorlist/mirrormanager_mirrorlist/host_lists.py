@@ -71,7 +71,7 @@ class HostLists:
         found = self._by_text.get(key)
         if found is not None:
             return found
-        ids = {int(text) for text in up2date.split(",")} if up2date else set()
+        ids = set(map(int, up2date.split(","))) if up2date else set()
         chosen = tuple(sorted(self._served[category].intersection(ids) | self._always[category]))
         parts = self._by_set.get(chosen)
         if parts is None:

@@ -17,11 +17,18 @@ class VarintError(ValueError):
     """The bytes do not hold a complete varint of at most 64 bits."""
 
 
+#: the encodings of 0 .. 2**14 - 1 (one or two bytes), looked up rather than computed: the
+#: cache writer encodes millions of lengths and small ids
+_SMALL: tuple[bytes, ...] = tuple(
+    bytes((v,)) if v < 0x80 else bytes(((v & 0x7F) | 0x80, v >> 7)) for v in range(1 << 14)
+)
+
+
 def encode(value: int) -> bytes:
     """Base-128 varint; negative int64 values are encoded as their 64-bit two's complement."""
+    if 0 <= value < 16384:
+        return _SMALL[value]
     value &= _UINT64_MASK
-    if value < 0x80:
-        return bytes((value,))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

@@ -8,12 +8,15 @@ scalars), which the tests check by parsing and re-serialising.
 
 from __future__ import annotations
 
+import functools
+
 from mirrormanager_mirrorlist import varint
 
 WIRE_VARINT = 0
 WIRE_LEN = 2
 
 
+@functools.cache
 def tag(field_number: int, wire_type: int) -> bytes:
     return varint.encode((field_number << 3) | wire_type)
 
