@@ -313,11 +313,15 @@ def in_process(cache: Path, geoip: Path, netblocks: Path, workload: Workload,
     shutil.rmtree(metrics_dir)
 
 
-def server_config(work: Path, metrics: str) -> Path:
-    """The server's configuration file: ``[mirrorlist] metrics`` on or off."""
+def server_config(work: Path, metrics: str, gc_freeze_interval: float | None = None) -> Path:
+    """The server's configuration file: ``[mirrorlist] metrics`` on or off, and
+    ``gc_freeze_interval`` when given (else the server's default)."""
     # not ./mirrormanager.toml: the A/B's reference server would read it from its cwd
-    path = work / f"server-metrics-{metrics}.toml"
-    path.write_text(f"[mirrorlist]\nmetrics = {'true' if metrics == 'on' else 'false'}\n")
+    path = work / f"server-metrics-{metrics}-gc-{gc_freeze_interval}.toml"
+    text = f"[mirrorlist]\nmetrics = {'true' if metrics == 'on' else 'false'}\n"
+    if gc_freeze_interval is not None:
+        text += f"gc_freeze_interval = {gc_freeze_interval}\n"
+    path.write_text(text)
     return path
 
 
@@ -445,6 +449,8 @@ def main() -> int:
                         help="also time N answers without HTTP")
     parser.add_argument("--metrics", choices=("on", "off"), default="on",
                         help="the server's /metrics counting ([mirrorlist] metrics)")
+    parser.add_argument("--gc-freeze-interval", type=float, default=None,
+                        help="the server's [mirrorlist] gc_freeze_interval (default: its own)")
     parser.add_argument("--only", choices=("mirrorlist", "metalink"),
                         help="run wrk for one endpoint only (and nginx)")
     parser.add_argument("--features-ab", type=int, default=0, metavar="ROUNDS",
@@ -511,7 +517,8 @@ def main() -> int:
     port, nginx_port = free_port(), free_port()
     started = time.monotonic()
     server = subprocess.Popen(server_command(cache, port, args.workers, geoip, netblocks, work,
-                                             server_config(work, args.metrics)),
+                                             server_config(work, args.metrics,
+                                                           args.gc_freeze_interval)),
                               stdout=subprocess.PIPE, cwd=work)
     nginx = start_nginx(work / "nginx", nginx_port)
     try:
@@ -589,7 +596,8 @@ def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: P
 
         def start_server(port: int, env: dict[str, str], arm: str) -> subprocess.Popen[bytes]:
             # --metrics applies to this tree's arm (the reference may not know the key)
-            config = server_config(work, args.metrics) if arm == "features" else None
+            config = (server_config(work, args.metrics, args.gc_freeze_interval)
+                      if arm == "features" else None)
             return subprocess.Popen(
                 server_command(cache, port, args.workers, geoip, netblocks, work, config),
                 stdout=subprocess.PIPE, cwd=work, env=env)

@@ -52,6 +52,10 @@ class MirrorlistConfig:
     access_log: str = "var/mirrorlist.log"
     #: seconds between checks of the input files for changes (0: reload only on SIGHUP)
     watch_interval: float = attrs.field(default=2.0, validator=at_least(0))
+    #: seconds between two freezes of a worker's surviving objects, which keeps the loaded
+    #: cache and the view cache out of the garbage collector's full passes (their pauses
+    #: were the p99 of a loaded server); 0: Python's collector as it comes
+    gc_freeze_interval: float = attrs.field(default=1.0, validator=at_least(0))
     #: bound of the per-directory view cache (views, plans, metalink templates), in entries
     view_capacity: int = attrs.field(default=4_000_000, validator=at_least(1))
     #: parse every cache entry at load time (rejects schema violations; costs load time)

@@ -56,6 +56,12 @@ class RequestParser:
         """
         self.parser.feed_data(data)
 
+    def release(self) -> None:
+        """Drop the httptools parser, which refers back to this object: the pair is a
+        reference cycle, freed at once this way rather than by the garbage collector (a
+        worker freezes long-lived objects, :mod:`~.heap`, and a frozen cycle would stay)."""
+        self.parser = None
+
     def _reset(self) -> None:
         self.url = b""
         self.xff: bytes | None = None

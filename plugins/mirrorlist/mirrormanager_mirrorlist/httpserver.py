@@ -245,6 +245,7 @@ class HttpServer:
         self._waiting.pop(conn.fd, None)
         self._queued.pop(conn.fd, None)
         self.open_connections -= 1
+        conn.state.release()
         if self._epoll is not None:
             try:
                 self._epoll.unregister(conn.fd)

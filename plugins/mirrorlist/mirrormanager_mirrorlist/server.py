@@ -25,6 +25,7 @@ from mmcore.errors import first_of
 
 from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.config import MirrorlistConfig
+from mirrormanager_mirrorlist.heap import FrozenHeap
 from mirrormanager_mirrorlist.httpserver import HttpServer
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
 from mirrormanager_mirrorlist.listeners import bound_endpoints, endpoints, open_sockets
@@ -87,6 +88,7 @@ async def run_worker(
             forwarded_for=ForwardedFor.from_settings(settings),
         )
         metrics = WorkerMetrics(settings, inputs, service) if settings.metrics_dir else None
+        heap = FrozenHeap(settings.gc_freeze_interval, lambda: inputs.reloads)
         server = HttpServer(service.answer if metrics is None else metrics.wrap(service.answer),
                             settings)
         where = endpoints(settings.listen)
@@ -120,6 +122,7 @@ async def run_worker(
                     nursery.start_soon(_flush_every_second, access)
                 if metrics is not None:
                     nursery.start_soon(metrics.sync_every)
+                nursery.start_soon(heap.run)
                 await nursery.start(serve)
                 nursery.start_soon(partial(trio.to_thread.run_sync, inputs.check_first_generation,
                                            abandon_on_cancel=True))
