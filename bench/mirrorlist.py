@@ -604,7 +604,8 @@ def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: P
 
         run_ab(rounds=args.features_ab, revision=args.reference, cache=cache, geoip=geoip,
                netblocks=netblocks, workload=workload, work=work, workers=args.workers,
-               duration=args.duration, connections=args.connections, threads=args.wrk_threads,
+               duration=args.duration, warmup=args.warmup, connections=args.connections,
+               threads=args.wrk_threads,
                inprocess=args.inprocess, start_server=start_server, run_wrk=run_wrk,
                script=script, free_port=free_port, wait_port=wait_port)
     finally:

@@ -101,6 +101,7 @@ def run_ab(
     work: Path,
     workers: int,
     duration: int,
+    warmup: int,
     connections: int,
     threads: int,
     inprocess: int,
@@ -152,7 +153,10 @@ def run_ab(
                  f"http://127.0.0.1:{port}/mirrorlist?repo={workload.repos[0]}&explain=1"],
                 capture_output=True, text=True).stdout
             print(f"  {name} server: explain=1 answers {kind or '?'}")
-            run_wrk(f"http://127.0.0.1:{port}/", 4, connections, script, threads)  # warm up
+            # warm up: each worker builds its views and plans on first use, and this tree
+            # keeps about twice the reference's plans (one per client address family where
+            # the directory has hosts of one family only)
+            run_wrk(f"http://127.0.0.1:{port}/", warmup, connections, script, threads)
         results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         for r in range(rounds):
             for name in (("features", "reference") if r % 2 == 0 else ("reference", "features")):
