@@ -6,8 +6,10 @@ without them, in one run (``bench/mirrorlist.py --features-ab ROUNDS``).
 with ``git archive`` into a temporary directory and put first on ``PYTHONPATH`` of its server
 process (the editable install's finder comes after ``PYTHONPATH``).  Both servers run side by
 side with the same cache, GeoIP database, netblocks and workers; wrk loads one at a time,
-alternating which goes first each round, so drifts of the shared machine's load hit both.  The
-same is done without HTTP: child processes (one per tree and round) time ``ListService.answer``
+alternating which goes first each round, so drifts of the shared machine's load hit both; each
+round also gives the CPU seconds of the loaded server's processes per answer, the steadier of
+the two figures (req/s moves with how the kernel spreads wrk's connections over the workers).
+The same is done without HTTP: child processes (one per tree and round) time ``ListService.answer``
 over the same request mix.
 
 Run as a script, this module is that child:
@@ -55,6 +57,21 @@ def default_revision() -> str:
          FIRST_FEATURE_FILE], capture_output=True, text=True, check=True).stdout.split()
     return subprocess.run(["git", "-C", str(REPO), "rev-parse", f"{added[-1]}^"],
                           capture_output=True, text=True, check=True).stdout.strip()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and all its children (a server's workers)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = 0.0
+    for p in (process, *process.children(recursive=True)):
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def environment(tree: Path | None) -> dict[str, str]:
@@ -160,9 +177,16 @@ def run_ab(
         results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         for r in range(rounds):
             for name in (("features", "reference") if r % 2 == 0 else ("reference", "features")):
-                port = servers[name][1]
-                results[name].append(
-                    run_wrk(f"http://127.0.0.1:{port}/", duration, connections, script, threads))
+                server, port = servers[name]
+                before = cpu_seconds(server.pid)
+                result = run_wrk(f"http://127.0.0.1:{port}/", duration, connections, script,
+                                 threads)
+                # CPU of the server's processes per answer: what the code costs, less
+                # sensitive than req/s to how the kernel spreads wrk's connections and
+                # the 2 cores between the workers and wrk
+                result["cpu_us"] = ((cpu_seconds(server.pid) - before)
+                                    / max(1.0, result["rps"] * duration) * 1e6)
+                results[name].append(result)
         for name, runs in results.items():
             print(f"  {name:9} req/s " + ", ".join(f"{x['rps']:.0f}" for x in runs)
                   + "; p99 ms " + ", ".join(f"{x['p99']:.2f}" for x in runs)
@@ -172,6 +196,11 @@ def run_ab(
         per_round = [f["rps"] / r["rps"] for f, r in zip(results["features"], results["reference"])]
         best = (max(x["rps"] for x in results["features"])
                 / max(x["rps"] for x in results["reference"]))
+        cpu = {name: statistics.median(x["cpu_us"] for x in runs) for name, runs in results.items()}
+        print(f"  server CPU per answer, median: features {cpu['features']:.1f} µs, reference "
+              f"{cpu['reference']:.1f} µs: ratio {cpu['features'] / cpu['reference']:.3f} "
+              f"(lower is better; within 5%: "
+              f"{'OK' if cpu['features'] <= 1.05 * cpu['reference'] else 'MISSED'})")
         print(f"  median req/s features {med['features']:.0f}, reference {med['reference']:.0f}: "
               f"ratio {ratio:.3f}; per round " + ", ".join(f"{x:.3f}" for x in per_round)
               + f" (median {statistics.median(per_round):.3f}); best runs {best:.3f}; "

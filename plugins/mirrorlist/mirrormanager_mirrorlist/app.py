@@ -263,10 +263,13 @@ class ListService:
                 index, view, client.address, self.inputs.asn, header
             )
         rng = self.rng
+        out: list[Any] = []
         if not netblock_hits and not asn_hosts:
             if want_lines and not plan.has_lines:
                 return None
-            return plan.header, plan.draw(want_lines, rng), plan.found_via
+            for tier in plan.tiers:
+                out += shuffled(tier.bases if want_lines else tier.hosts, tier.inverse, rng)
+            return plan.header, out, plan.found_via
         network = [h for _, h in netblock_hits] + asn_hosts
         tiers = plan.tiers
         split_at = plan.split

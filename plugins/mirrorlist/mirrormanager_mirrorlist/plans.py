@@ -20,9 +20,9 @@ checks it).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from itertools import repeat, starmap
-from operator import add, itemgetter
+from operator import itemgetter
 
 from mirrormanager_mirrorlist.cacheindex import CacheIndex
 from mirrormanager_mirrorlist.families import NOTHING_UNREACHABLE, needs_global, split
@@ -45,7 +45,7 @@ class Tier:
 
 class TierPlan:
     __slots__ = ("tiers", "split", "header", "found_via", "has_global", "has_lines", "size",
-                 "local", "hosts", "bases", "segments")
+                 "local")
 
     def __init__(self, tiers: tuple[Tier, ...], header: str, found_via: str,
                  has_global: bool, local: LocalPart | None = None, split: int | None = None,
@@ -59,40 +59,11 @@ class TierPlan:
         self.has_global = has_global
         #: some host has a default line (else upstream's "untrimmed list" rule applies)
         self.has_lines = any(base for tier in tiers for base in tier.bases)
-        #: weight in the view cache (entries of the tiers' three tuples and of the flat
-        #: ``hosts`` and ``bases`` below)
-        self.size = 1 + 5 * sum(len(tier.hosts) for tier in tiers)
+        #: weight in the view cache (entries of the three tuples)
+        self.size = 1 + 3 * sum(len(tier.hosts) for tier in tiers)
         #: with the global list: the plan without it, for clients whose netblock / AS hosts
         #: bring the count up to the minimum (and, with unreachable hosts, one reachable host)
         self.local = local
-        #: every tier's hosts and default bases, in tier order, for :meth:`draw`
-        self.hosts = tuple(h for tier in tiers for h in tier.hosts)
-        self.bases = tuple(b for tier in tiers for b in tier.bases)
-        #: per tier: (inverse bandwidths, the tier's key band: the first tier the highest)
-        self.segments = tuple((tier.inverse, float(len(tiers) - 1 - number))
-                              for number, tier in enumerate(tiers))
-
-    def draw(self, want_lines: bool, draw: random.Random) -> list[object]:
-        """Every tier in weighted-shuffle order, tier after tier (default bases or host ids):
-        the same draws and the same order as :func:`shuffled` tier by tier, in one sort.
-        Each tier's keys ``u ** (1/w)`` lie in [0, 1) and are lifted by its band, so the sort
-        keeps the tiers in order; a tier of one host draws nothing, as :func:`shuffled`.  The
-        lift rounds a key to the band's precision (2**-51 for four tiers): two keys of a tier
-        closer than that keep their tier order instead of their keys' order: for two hosts
-        of 10 Gbit/s (keys ``1 + ln(u) / 10000``) about once in 10**11 pairs of draws."""
-        items = self.bases if want_lines else self.hosts
-        count = len(items)
-        if count < 2:
-            return list(items)
-        random_ = draw.random
-        keys: list[float] = []
-        for inverse, band in self.segments:
-            if len(inverse) > 1:
-                keys += map(add, weighted_keys(inverse, random_), repeat(band, len(inverse)))
-            else:
-                keys.append(band + 0.5)
-        order = sorted(range(count), key=keys.__getitem__, reverse=True)
-        return list(itemgetter(*order)(items))
 
 
 class LocalPart:
@@ -180,13 +151,6 @@ def build_plan(
                     len(reachable))
 
 
-def weighted_keys(inverse: Sequence[float],
-                  uniform: Callable[[], float]) -> Iterator[float]:
-    """The weighted shuffle's key ``u ** (1/w)`` of each host: one uniform draw per host, in
-    host order, without a Python-level loop."""
-    return map(pow, starmap(uniform, repeat((), len(inverse))), inverse)
-
-
 def shuffled(items: Sequence[object], inverse: Sequence[float],
              draw: random.Random) -> Sequence[object]:
     """``items`` in weighted-shuffle order; the same draws and the same order as
@@ -194,7 +158,8 @@ def shuffled(items: Sequence[object], inverse: Sequence[float],
     count = len(items)
     if count < 2:
         return items
-    keys = list(weighted_keys(inverse, draw.random))
+    # one uniform draw per host, in host order, without a Python-level loop
+    keys = list(map(pow, starmap(draw.random, repeat((), count)), inverse))
     order = sorted(range(count), key=keys.__getitem__, reverse=True)
     return itemgetter(*order)(items)
 
