@@ -57,9 +57,7 @@ class FrozenHeap:
         """Unfreeze everything, collect it all, freeze the survivors (one long pause)."""
         started = time.perf_counter()
         gc.unfreeze()
-        found = gc.collect()
-        gc.freeze()
-        self.collected += found
+        found = self.freeze_survivors()
         self.full_passes += 1
         self._last_full = time.monotonic()
         self._seen = self._generation()
