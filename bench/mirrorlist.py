@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/mirrorlist.py [--cache FILE | --synthetic] [--dir bench-data/mirrorlist]
         [--duration 10] [--connections 50] [--workers 2] [--wrk-threads 2] [--inprocess N]
-        [--metrics on|off] [--features-ab ROUNDS [--reference REV]]
+        [--metrics on|off] [--features-ab ROUNDS [--reference REV] [--instructions N]]
 
 The cache is the fedora-scale one by default: ``mirrormanager dataset --scale fedora`` into an
 SQLite file, then ``mirrormanager cache write``, both done once into ``--dir`` (several minutes
@@ -22,7 +22,9 @@ nginx, cache load time and the RSS of all workers; ``--inprocess N`` also times 
 
 ``--features-ab ROUNDS`` runs only the comparison of ``bench/mirrorlist_ab.py``: the plain
 ``/mirrorlist`` path of this tree against the list server at ``--reference`` (default: the
-commit before the client features) side by side, alternating, with wrk and (``--inprocess N``) without HTTP.
+commit before the client features) side by side, alternating, with wrk and (``--inprocess N``) without HTTP;
+``--instructions N`` adds the exact instruction counts of an answer (callgrind), against the
+reference and against this tree with metrics and address families off.
 """
 
 from __future__ import annotations
@@ -455,6 +457,10 @@ def main() -> int:
                         help="run wrk for one endpoint only (and nginx)")
     parser.add_argument("--features-ab", type=int, default=0, metavar="ROUNDS",
                         help="only compare the plain /mirrorlist path with --reference's")
+    parser.add_argument("--instructions", type=int, default=0, metavar="N",
+                        help="with --features-ab: count the instructions of an answer over N "
+                        "requests (callgrind), this tree against the reference and against "
+                        "itself with metrics and address families off")
     parser.add_argument("--reference", help="git revision of the reference list server "
                         "(default: the commit before the client features)")
     args = parser.parse_args()
@@ -606,7 +612,8 @@ def features_ab(args: argparse.Namespace, cache: Path, geoip: Path, netblocks: P
                netblocks=netblocks, workload=workload, work=work, workers=args.workers,
                duration=args.duration, warmup=args.warmup, connections=args.connections,
                threads=args.wrk_threads,
-               inprocess=args.inprocess, start_server=start_server, run_wrk=run_wrk,
+               inprocess=args.inprocess, instructions=args.instructions,
+               start_server=start_server, run_wrk=run_wrk,
                script=script, free_port=free_port, wait_port=wait_port)
     finally:
         shutil.rmtree(work, ignore_errors=True)

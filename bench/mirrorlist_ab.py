@@ -12,8 +12,18 @@ the two figures (req/s moves with how the kernel spreads wrk's connections over 
 The same is done without HTTP: child processes (one per tree and round) time ``ListService.answer``
 over the same request mix.
 
-Run as a script, this module is that child:
-``python bench/mirrorlist_ab.py WORKLOAD.json CACHE GEOIP NETBLOCKS COUNT``.
+With ``--instructions N`` it also counts, exactly, the instructions one ``/mirrorlist`` answer
+takes (``ListService.answer`` and ``encode_answer``, the way the server calls them; callgrind,
+:mod:`instructions`) over N requests of the mix after two warming passes over the same N, in
+three arms: this tree as it serves by default (metrics on, the cache's address families), the
+reference, and this tree with both off (metrics off, a copy of the cache without its
+``HCUrlFamilyCache`` extension): the features' cost against the code before them and against
+the same code with them switched off, free of the machine's noise.
+
+Run as a script, this module is one of those children:
+``python bench/mirrorlist_ab.py time WORKLOAD.json CACHE GEOIP NETBLOCKS COUNT`` (prints µs per
+answer) or ``... count WORKLOAD.json CACHE GEOIP NETBLOCKS COUNT PASSES on|off`` (a measured
+section for :func:`instructions.count_section`).
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from instructions import available, count_sections, measured_section
 
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[1]
@@ -82,20 +94,25 @@ def environment(tree: Path | None) -> dict[str, str]:
     return env
 
 
+def requests_of(workload: dict[str, list[str]], count: int) -> list[Any]:
+    """``count`` plain ``/mirrorlist`` requests of the mix, the same for every tree."""
+    from mirrormanager_mirrorlist.httpmessages import Request
+
+    rng = random.Random(5)
+    return [Request("/mirrorlist", f"repo={rng.choice(workload['repos'])}&countme=1",
+                    rng.choice(workload["clients"]), "127.0.0.1") for _ in range(count)]
+
+
 def in_process_child(workload_file: Path, cache: Path, geoip: Path, netblocks: Path,
                      count: int) -> float:
     """µs per ``/mirrorlist`` answer of this process's ``ListService`` (after a warming pass)."""
     from mirrormanager_mirrorlist.app import ListService
-    from mirrormanager_mirrorlist.httpmessages import Request
     from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
 
-    workload = json.loads(workload_file.read_text())
     inputs = Inputs(InputPaths(cache=cache, geoip=geoip, netblocks=netblocks), validate=False)
     inputs.load_all()
     service = ListService(inputs, rng=random.Random(5))
-    rng = random.Random(5)
-    requests = [Request("/mirrorlist", f"repo={rng.choice(workload['repos'])}&countme=1",
-                        rng.choice(workload["clients"]), "127.0.0.1") for _ in range(count)]
+    requests = requests_of(json.loads(workload_file.read_text()), count)
     for request in requests:
         service.answer(request)
     best = float("inf")
@@ -105,6 +122,100 @@ def in_process_child(workload_file: Path, cache: Path, geoip: Path, netblocks: P
             service.answer(request)
         best = min(best, time.perf_counter() - started)
     return best / count * 1e6
+
+
+def count_child(workload_file: Path, cache: Path, geoip: Path, netblocks: Path, count: int,
+                passes: int, metrics: bool) -> None:
+    """The measured section: one pass over ``count`` requests, answered and encoded as the
+    server does, after ``passes`` warming passes (every view and plan built)."""
+    from mirrormanager_mirrorlist.app import ListService
+    from mirrormanager_mirrorlist.httpmessages import encode_answer
+    from mirrormanager_mirrorlist.inputs import InputPaths, Inputs
+
+    inputs = Inputs(InputPaths(cache=cache, geoip=geoip, netblocks=netblocks), validate=False)
+    inputs.load_all()
+    service = ListService(inputs, rng=random.Random(5))
+    answer = service.answer
+    if metrics:
+        import tempfile
+
+        from mirrormanager_mirrorlist.config import MirrorlistConfig
+        from mirrormanager_mirrorlist.metrics import WorkerMetrics
+
+        counting = WorkerMetrics(MirrorlistConfig(cache_path=str(cache),
+                                                  metrics_dir=tempfile.mkdtemp()),
+                                 inputs, service)
+        answer = counting.wrap(service.answer)
+    requests = requests_of(json.loads(workload_file.read_text()), count)
+
+    def one_pass() -> None:
+        for request in requests:
+            encode_answer(answer(request), keep_alive=True)
+
+    for _ in range(passes):
+        one_pass()
+    measured_section(one_pass)
+
+
+#: the top-level field of this project's address-family extension (proto/mirrormanager.proto)
+FAMILY_FIELD = 100
+
+
+def cache_without_families(cache: Path, out: Path) -> Path:
+    """A copy of ``cache`` without its ``HCUrlFamilyCache`` records (what a writer without the
+    extension gives: every host answers both families)."""
+    from mirrormanager_mirrorlist import varint
+
+    data = cache.read_bytes()
+    kept = bytearray()
+    pos, end = 0, len(data)
+    while pos < end:
+        start = pos
+        tag, pos = varint.decode(data, pos, end)
+        wire = tag & 7
+        if wire == 0:
+            _, pos = varint.decode(data, pos, end)
+        elif wire == 2:
+            length, pos = varint.decode(data, pos, end)
+            pos += length
+        else:
+            pos += 8 if wire == 1 else 4
+        if tag >> 3 != FAMILY_FIELD:
+            kept += data[start:pos]
+    out.write_bytes(kept)
+    return out
+
+
+def instruction_ab(*, tree: Path, revision: str, cache: Path, geoip: Path, netblocks: Path,
+                   workload_file: Path, work: Path, count: int, passes: int = 2) -> None:
+    """Print the instructions per answer of the three arms and their ratios."""
+    missing = available()
+    if missing is not None:
+        print(f"\ninstructions: skipped ({missing})")
+        return
+    plain = cache_without_families(cache, work / "cache-without-families.proto")
+
+    def job(source: Path | None, on_cache: Path, metrics: str) -> tuple[list[str], dict[str, str]]:
+        return ([sys.executable, str(HERE), "count", str(workload_file), str(on_cache),
+                 str(geoip), str(netblocks), str(count), str(passes), metrics],
+                environment(source))
+
+    print(f"\ninstructions per /mirrorlist answer (callgrind; {count} requests of the mix after "
+          f"{passes} warming passes over them; exact, whatever the load)", flush=True)
+    counts = count_sections({
+        "features": job(None, cache, "on"),
+        "reference": job(tree, cache, "off"),
+        "off": job(None, plain, "off"),
+    }, work)
+    per = {name: total / count for name, total in counts.items()}
+    for name, label in (("features", "this tree: metrics on, address families in the cache"),
+                        ("reference", f"reference {revision[:12]}"),
+                        ("off", "this tree: metrics off, a cache without families")):
+        print(f"  {label:56} {per[name]:10,.0f}")
+    for other, what in (("reference", "the reference"), ("off", "the features switched off")):
+        ratio = per["features"] / per[other]
+        print(f"  features / {what}: {ratio:.3f} (within 5%: "
+              f"{'OK' if ratio <= 1.05 else 'MISSED'})")
 
 
 def run_ab(
@@ -122,6 +233,7 @@ def run_ab(
     connections: int,
     threads: int,
     inprocess: int,
+    instructions: int,
     start_server: Callable[[int, dict[str, str], str], subprocess.Popen[bytes]],
     run_wrk: Callable[..., dict[str, float]],
     script: Path,
@@ -136,13 +248,17 @@ def run_ab(
     print(f"\nA/B: plain /mirrorlist, this tree ('features') against {revision[:12]} "
           f"('reference', without exclude/explain/Metalink 4/Link/Repr-Digest), {rounds} "
           f"alternating rounds", flush=True)
+    if instructions:
+        instruction_ab(tree=tree, revision=revision, cache=cache, geoip=geoip,
+                       netblocks=netblocks, workload_file=workload_file, work=work,
+                       count=instructions)
     if inprocess:
         times: dict[str, list[float]] = {name: [] for name in trees}
         for r in range(rounds):
             for name in (("features", "reference") if r % 2 == 0 else ("reference", "features")):
                 out = subprocess.run(
-                    [sys.executable, str(HERE), str(workload_file), str(cache), str(geoip),
-                     str(netblocks), str(inprocess)],
+                    [sys.executable, str(HERE), "time", str(workload_file), str(cache),
+                     str(geoip), str(netblocks), str(inprocess)],
                     env=environment(trees[name]), capture_output=True, text=True, check=True)
                 times[name].append(float(out.stdout.split()[-1]))
         f, ref = statistics.median(times["features"]), statistics.median(times["reference"])
@@ -214,5 +330,9 @@ def run_ab(
 
 
 if __name__ == "__main__":
-    workload_path, cache_path, geoip_path, netblocks_path, answers = sys.argv[1:6]
-    print(f"{in_process_child(Path(workload_path), Path(cache_path), Path(geoip_path), Path(netblocks_path), int(answers)):.3f}")
+    mode, workload_path, cache_path, geoip_path, netblocks_path, answers = sys.argv[1:7]
+    if mode == "count":
+        count_child(Path(workload_path), Path(cache_path), Path(geoip_path),
+                    Path(netblocks_path), int(answers), int(sys.argv[7]), sys.argv[8] == "on")
+    else:
+        print(f"{in_process_child(Path(workload_path), Path(cache_path), Path(geoip_path), Path(netblocks_path), int(answers)):.3f}")

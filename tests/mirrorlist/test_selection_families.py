@@ -88,6 +88,25 @@ def test_a_cache_without_families_answers_both_families_alike(tmp_path: Path) ->
         assert hosts_of(one, V6_DE) == hosts_of(other, V4_DE)
 
 
+def test_both_families_share_one_plan_unless_a_host_is_single_family(tmp_path: Path) -> None:
+    """One plan object serves IPv4 and IPv6 clients where every host reaches both (looked up
+    under each family's key); a single-family host gives each family its own plan."""
+    dual = service(tmp_path, world({f"h{n}": ("DE", IPV4 | IPV6) for n in range(4)}))
+    split = service(tmp_path / "..", world({"h0": ("DE", IPV4), "h1": ("DE", IPV4 | IPV6),
+                                            "h2": ("DE", IPV4 | IPV6)}))
+    for svc in (dual, split):
+        for ip in (V4_DE, V6_DE, V4_DE):
+            hosts_of(svc, ip)
+    views = [svc.inputs.index.views.get(DIRECTORY) for svc in (dual, split)]  # type: ignore
+    shared, separate = (view.plans for view in views)  # type: ignore[union-attr]
+    assert {key[2] for key in shared} == {0, IPV4, IPV6}
+    assert shared[("DE", 1, IPV4)] is shared[("DE", 1, IPV6)] is shared[("DE", 1, 0)]
+    # h0 is IPv4 only: IPv4 clients reach every host (the shared plan), IPv6 clients not
+    assert set(separate) == {("DE", 1, 0), ("DE", 1, IPV4), ("DE", 1, IPV6)}
+    assert separate[("DE", 1, IPV4)] is separate[("DE", 1, 0)]
+    assert separate[("DE", 1, IPV4)] is not separate[("DE", 1, IPV6)]
+
+
 def test_netblock_hosts_of_the_other_family_go_after_reachable_ones(tmp_path: Path) -> None:
     svc = service(tmp_path, world({"net": ("DE", IPV4), "de6": ("DE", IPV6),
                                    "de4": ("DE", IPV4)},

@@ -164,3 +164,23 @@ def test_plan_reused_and_shuffled_per_request(tmp_path: Path) -> None:
     assert len(lines) == 1
     if lines.pop() > 3:
         assert len(bodies) > 1  # a fresh weighted shuffle every time
+
+
+def test_two_host_tiers_draw_and_order_as_longer_ones() -> None:
+    """``shuffled`` orders a two-host tier without the general machinery: the same two draws,
+    the same order (ties keep tier order), the generator left in the same state."""
+    from mirrormanager_mirrorlist.plans import shuffled
+
+    for seed in range(400):
+        inverse = (1 / (1 + seed % 7), 1 / (1 + seed % 3 * 50))
+        fast, slow = random.Random(seed), random.Random(seed)
+        keys = [slow.random() ** w for w in inverse]
+        expected = tuple(sorted(("a", "b"), key=lambda x: keys["ab".index(x)], reverse=True))
+        assert tuple(shuffled(("a", "b"), inverse, fast)) == expected
+        assert fast.random() == slow.random()
+    assert tuple(shuffled(("a", "b"), (1.0, 1.0), _Fixed(0.5))) == ("a", "b")  # a tie
+
+
+class _Fixed(random.Random):
+    def random(self) -> float:
+        return 0.5

@@ -14,6 +14,7 @@ from listserver_process import server_process
 from metrics_scrape import samples
 
 from mirrormanager_mirrorlist.httpmessages import Request
+from mirrormanager_mirrorlist.metrics import FLUSH_INTERVAL
 from mirrormanager_mirrorlist.metrics_export import Scraper, collect
 from mmcore.atomic import write_atomically
 
@@ -61,7 +62,11 @@ async def test_two_workers_count_a_known_sequence(tmp_path: Path) -> None:
                     url_lines += sum(1 for line in response.text.splitlines()
                                      if not line.startswith("#"))
 
-        scrapes = [await scrape(server.url) for _ in range(8)]
+        scrapes = []
+        for _ in range(8):
+            # the other worker copies its counts to its file every FLUSH_INTERVAL
+            await trio.sleep(FLUSH_INTERVAL * 3)
+            scrapes.append(await scrape(server.url))
         for number, scraped in enumerate(scrapes):
             assert value(scraped, "mirrorlist_workers") == 2
             for path, _client, times, status, tier in SEQUENCE:
@@ -159,3 +164,23 @@ async def test_in_process_counts_and_the_peer_check(tmp_path: Path) -> None:
     assert scraped[("mirrorlist_requests", (("endpoint", "metrics"), ("status", "404"),
                                             ("tier", "none")))] == 2
     assert ("mirrorlist_workers", ()) in scraped and scraped[("mirrorlist_workers", ())] == 0
+
+
+def test_bucket_tables_agree_with_bisecting_the_bounds() -> None:
+    """The answer path looks buckets up in tables; they give what bisecting the bounds (in
+    seconds, ``le`` semantics) gives, at and around every bound."""
+    from bisect import bisect_left
+
+    from mirrormanager_mirrorlist import metrics as m
+
+    table = m._latency_buckets()
+    probes = {0, 1, 999, 1000, 1001, m.LATENCY_TABLE_MICROS * 1000}
+    for bound in m.LATENCY_BOUNDS:
+        ns = round(bound * 1e9)
+        probes |= {ns - 1, ns, ns + 1}
+    for ns in sorted(probes):
+        micros = -(-ns // 1000)
+        if micros <= m.LATENCY_TABLE_MICROS:
+            assert table[micros] == bisect_left(m.LATENCY_BOUNDS, ns / 1e9), ns
+    for count in range(m.HOSTS_BOUNDS[-1] + 1):
+        assert m._HOSTS_BUCKETS[count] == bisect_left(m.HOSTS_BOUNDS, count)

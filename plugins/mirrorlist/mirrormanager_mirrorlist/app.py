@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Protocol
 
 from mirrormanager_mirrorlist.cacheindex import CacheFormatError, CacheIndex
 from mirrormanager_mirrorlist.exclusion import excluded_hosts, excluded_names, without_hosts
-from mirrormanager_mirrorlist.families import family_bit, split
+from mirrormanager_mirrorlist.families import IPV4, IPV6, family_bit, split
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.links import duplicate_links
 from mirrormanager_mirrorlist.metalink4 import (
@@ -140,6 +140,8 @@ class ListService:
         self.access_log = access_log
         #: which ``X-Forwarded-For`` to believe (default: any peer's, as upstream)
         self.forwarded_for = forwarded_for or ForwardedFor()
+        #: the header is taken as it comes (upstream's rule: any peer's, no proxy list)
+        self._header_as_is = self.forwarded_for.trusted and not self.forwarded_for.proxies
         self.rng = rng or random.Random()
         self.clock = clock
         #: answer through per-(directory, country) plans where they apply (plans.py); off:
@@ -148,6 +150,9 @@ class ListService:
         #: the selection of the last answer that made one (the metrics read it, and reset it
         #: to ``None``, around each call of :meth:`answer`)
         self.last_choice: Choice | None = None
+        #: the URL lines of the last answer whose choice carried rendered ``bases`` (the
+        #: metrics read it with :attr:`last_choice`: counted while joining, not again)
+        self.last_listed = 0
 
     # -- routing --------------------------------------------------------------------------
 
@@ -172,7 +177,8 @@ class ListService:
         target = find_target(index, params, metalink)
         if isinstance(target, Failure):
             return self.failure(index, metalink, target)
-        forwarded_for = self.forwarded_for.client(request.forwarded_for, request.peer)
+        forwarded_for = (request.forwarded_for if self._header_as_is
+                         else self.forwarded_for.client(request.forwarded_for, request.peer))
         client = identify_client(index, self.inputs.geoip, params, forwarded_for, request.peer)
         if isinstance(client, Failure):
             return self.failure(index, metalink, client)
@@ -251,7 +257,7 @@ class ListService:
         first host), or ``None``
         when the general path must answer.  Decides before drawing any random number, so a
         fallback draws exactly what :func:`select` would have."""
-        bit = family_bit(client.address)
+        bit = IPV4 if client.address[0] == 4 else IPV6  # families.family_bit, inlined
         plan = plan_for(index, view, client.country, self.minimum, bit)
         if plan is None:
             return None
@@ -349,8 +355,9 @@ class ListService:
         if choice.bases is not None:
             # the hot path: one line per host, its default URL for the directory
             suffix = view.dir_suffix + "\n"
-            return Answer(200, TEXT, f"{head}\n{suffix.join(filter(None, choice.bases))}{suffix}",
-                          None, generation)
+            lines = list(filter(None, choice.bases))
+            self.last_listed = len(lines)
+            return Answer(200, TEXT, f"{head}\n{suffix.join(lines)}{suffix}", None, generation)
         return Answer(200, TEXT, head + "\n" + "".join(self._lines(index, view, target, options,
                                                                    choice)), None, generation)
 

@@ -3,12 +3,13 @@
 Every worker process owns one file in the run's metrics directory (made by :func:`run_directory`
 when the server starts, removed when it stops) holding fixed slots of 64-bit integers
 (:class:`Layout`): requests by endpoint, status and answering tier, latency and hosts-per-answer
-histogram buckets, and a few values copied from the worker's state once a second (cache
-generation, reloads, connections).  Counting a request is a few list-like increments on a
-``memoryview`` of the shared mapping: no lock (each file has one writer) and no
-``prometheus_client`` call on the answer path.  A scrape of ``/metrics``, answered by whichever
-worker the kernel hands the connection, reads every worker's file and sums them
-(``metrics_export.py``), so the values are exact across workers at the moment of the scrape.
+histogram buckets, and a few values copied from the worker's state (cache generation, reloads,
+connections).  Counting a request is five increments of a Python list, its histogram buckets
+looked up in tables: no lock, no system call and no ``prometheus_client`` call on the answer
+path.  The worker copies the list into its file every :data:`FLUSH_INTERVAL` seconds (and
+before it answers a scrape itself).  A scrape of ``/metrics``, answered by whichever worker the
+kernel hands the connection, reads every worker's file and sums them (``metrics_export.py``):
+exact for the worker that answers, at most :data:`FLUSH_INTERVAL` behind for the others.
 
 A worker that exits leaves its file: its counts stay in the totals (counters never go back),
 its gauges are no longer reported.
@@ -23,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,8 +50,10 @@ LATENCY_BOUNDS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 
                   0.1, 0.25, 1.0)
 #: upper bounds of the hosts-per-answer buckets; one more for +Inf
 HOSTS_BOUNDS = (0, 1, 2, 3, 5, 10, 20, 50, 100)
-#: seconds between two copies of the worker's slow-changing state into its file
-SYNC_INTERVAL = 1.0
+#: seconds between two copies of the worker's counts (and state) into its file
+FLUSH_INTERVAL = 0.05
+#: latencies up to this many microseconds find their bucket in a table (slower ones bisect)
+LATENCY_TABLE_MICROS = 10_000
 
 
 class Slot:
@@ -135,9 +139,20 @@ class WorkerCounts:
         self._map.close()
 
 
+def _latency_buckets() -> list[int]:
+    """Bucket of a latency by its microseconds rounded up: ``ns <= bound`` exactly when
+    ``ceil(ns / 1000) <= bound_us``, the bounds being whole microseconds."""
+    bounds = [round(bound * 1e6) for bound in LATENCY_BOUNDS]
+    return [bisect_left(bounds, micros) for micros in range(LATENCY_TABLE_MICROS + 1)]
+
+
+#: bucket of a hosts count, for counts up to the last bound
+_HOSTS_BUCKETS = [bisect_left(HOSTS_BOUNDS, count) for count in range(HOSTS_BOUNDS[-1] + 1)]
+
+
 class WorkerMetrics:
-    """The counting of one worker: :meth:`wrap` the service's handler, run :meth:`sync_every`,
-    :meth:`close` at the end."""
+    """The counting of one worker: :meth:`wrap` the service's handler, run
+    :meth:`flush_every`, :meth:`close` at the end."""
 
     def __init__(self, settings: MirrorlistConfig, inputs: Inputs, service: ListService) -> None:
         from mirrormanager_mirrorlist.metrics_export import Scraper
@@ -147,6 +162,8 @@ class WorkerMetrics:
         self.service = service
         self.server: HttpServer | None = None
         self.counts = WorkerCounts(Path(settings.metrics_dir))
+        #: the counters and histograms, counted here and copied to the file by :meth:`sync`
+        self.counted = [0] * (LAYOUT.size - LAYOUT.requests)
         self.scraper = Scraper(Path(settings.metrics_dir), settings.metrics_allow)
         self._cache_generation: str | None = None
         self.sync()
@@ -154,49 +171,75 @@ class WorkerMetrics:
     def wrap(self, answer: Callable[[Request], Answer]) -> Callable[[Request], Answer]:
         """``answer`` counted, and ``/metrics`` answered (before the service sees it).
 
-        The answer path's cost: two clock reads, five increments, two bisections, no call
-        besides ``answer`` (``bench/mirrorlist.py --inprocess`` measures it)."""
-        values = self.counts.values
+        The answer path's cost: two clock reads, five list increments whose slots come from
+        tables, no call besides ``answer`` (``bench/mirrorlist.py --features-ab 1
+        --instructions N`` counts it)."""
+        counts = self.counted
         service = self.service
-        clock = time.perf_counter
-        status_offset = _STATUS_INDEX.get
-        other_status = _STATUS_INDEX[0]
-        tier_offset = {tier: LAYOUT.request(0, 0, t) - LAYOUT.requests
-                       for tier, t in _TIER_INDEX.items()}.__getitem__
-        none_tier = tier_offset("none")
-        base_of = [LAYOUT.request(e, 0, 0) for e in range(len(ENDPOINTS))]
-        latency_of = [LAYOUT.latency + e * LAYOUT.latency_stride for e in range(len(ENDPOINTS))]
-        latency_sum = len(LATENCY_BOUNDS) + 1
-        hosts_of = [LAYOUT.hosts + e * LAYOUT.hosts_stride for e in range(len(ENDPOINTS))]
-        hosts_sum = len(HOSTS_BOUNDS) + 1
+        clock = time.perf_counter_ns
+        first = LAYOUT.requests
+        # every slot an answer touches, looked up rather than computed: per endpoint, the
+        # request slots by tier name then HTTP status (0-599; STATUSES' catch-all slot for a
+        # status it does not name), the histogram bucket slots by value, the sums
+        endpoints = range(len(ENDPOINTS))
+        shared: dict[int, int] = {}  # one int object per slot number in the big tables
+        request_slots = [
+            {tier: [shared.setdefault(v, v) for v in (
+                LAYOUT.request(e, _STATUS_INDEX.get(status, _STATUS_INDEX[0]), t) - first
+                for status in range(600))]
+             for tier, t in _TIER_INDEX.items()}
+            for e in endpoints
+        ]
+        latency_base = [LAYOUT.latency - first + e * LAYOUT.latency_stride for e in endpoints]
+        hosts_base = [LAYOUT.hosts - first + e * LAYOUT.hosts_stride for e in endpoints]
+        slow_bounds = [round(bound * 1e9) for bound in LATENCY_BOUNDS]
+        # per endpoint, unpacked in one step: request slots, latency bucket slots by
+        # microseconds (up to LATENCY_TABLE_MICROS), the latency buckets' base and sum slot,
+        # hosts bucket slots by count (up to the last bound), the +Inf and the sum slot
+        tables = [
+            (request_slots[e],
+             [shared.setdefault(latency_base[e] + b, latency_base[e] + b)
+              for b in _latency_buckets()],
+             latency_base[e], latency_base[e] + len(LATENCY_BOUNDS) + 1,
+             [hosts_base[e] + b for b in _HOSTS_BUCKETS],
+             hosts_base[e] + len(HOSTS_BOUNDS), hosts_base[e] + len(HOSTS_BOUNDS) + 1)
+            for e in endpoints
+        ]
+        exact_paths = {"/mirrorlist": 0, "/metalink": 1, "/healthz": 2, "/metrics": 3}.get
         scrape = self.scrape
 
         def counted(request: Request) -> Answer:
             started = clock()
             path = request.path
-            if path.endswith("/mirrorlist"):
-                endpoint = 0
-            elif path.endswith("/metalink"):
-                endpoint = 1
-            else:
-                endpoint = 2 if path == "/healthz" else 3 if path == "/metrics" else 4
+            endpoint = exact_paths(path)
+            if endpoint is None:
+                endpoint = (0 if path.endswith("/mirrorlist")
+                            else 1 if path.endswith("/metalink") else 4)
             service.last_choice = None
             result = scrape(request) if endpoint == 3 else answer(request)
             elapsed = clock() - started
+            by_tier, latency, slow_base, latency_sum, hosts, hosts_over, hosts_sum = \
+                tables[endpoint]
             choice = service.last_choice
             if choice is None:
-                slot = base_of[endpoint] + none_tier
+                statuses = by_tier["none"]
             else:
-                slot = base_of[endpoint] + tier_offset(choice.tier)
-                bases = choice.bases
-                count = len(choice.hosts) if bases is None else len(bases) - bases.count("")
-                base = hosts_of[endpoint]
-                values[base + bisect_left(HOSTS_BOUNDS, count)] += 1
-                values[base + hosts_sum] += count
-            values[slot + status_offset(result.status, other_status)] += 1
-            base = latency_of[endpoint]
-            values[base + bisect_left(LATENCY_BOUNDS, elapsed)] += 1
-            values[base + latency_sum] += int(elapsed * 1e9)
+                statuses = by_tier[choice.tier]
+                count = len(choice.hosts) if choice.bases is None else service.last_listed
+                try:
+                    counts[hosts[count]] += 1
+                except IndexError:  # more than the last bound
+                    counts[hosts_over] += 1
+                counts[hosts_sum] += count
+            try:
+                counts[statuses[result.status]] += 1
+            except IndexError:  # not an HTTP status: the catch-all
+                counts[statuses[0]] += 1
+            try:
+                counts[latency[(elapsed + 999) // 1000]] += 1  # microseconds, rounded up
+            except IndexError:  # slower than the table: bisect
+                counts[slow_base + bisect_left(slow_bounds, elapsed)] += 1
+            counts[latency_sum] += elapsed
             return result
 
         return counted
@@ -213,8 +256,10 @@ class WorkerMetrics:
         return Answer(200, content_type, body)
 
     def sync(self) -> None:
-        """Copy the worker's slow-changing state (cache, reloads, connections) to its file."""
+        """Copy the counts and the worker's slow-changing state (cache, reloads, connections)
+        to its file."""
         values = self.counts.values
+        values[LAYOUT.requests:] = array("q", self.counted)
         index = self.inputs.index
         generation = index.generation if index is not None else None
         if generation != self._cache_generation:
@@ -232,7 +277,7 @@ class WorkerMetrics:
             values[Slot.EVICTED] = server.evicted
             values[Slot.OPEN_CONNECTIONS] = server.open_connections
 
-    async def sync_every(self, interval: float = SYNC_INTERVAL) -> None:
+    async def flush_every(self, interval: float = FLUSH_INTERVAL) -> None:
         import trio
 
         while True:

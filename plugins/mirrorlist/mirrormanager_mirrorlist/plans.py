@@ -158,6 +158,11 @@ def shuffled(items: Sequence[object], inverse: Sequence[float],
     count = len(items)
     if count < 2:
         return items
+    if count == 2:  # common (a tier split by address family): the same draws, compared
+        first = draw.random() ** inverse[0]
+        if first >= draw.random() ** inverse[1]:  # a stable sort keeps ties in order
+            return items
+        return items[1], items[0]
     # one uniform draw per host, in host order, without a Python-level loop
     keys = list(map(pow, starmap(draw.random, repeat((), count)), inverse))
     order = sorted(range(count), key=keys.__getitem__, reverse=True)
@@ -166,16 +171,28 @@ def shuffled(items: Sequence[object], inverse: Sequence[float],
 
 def plan_for(index: CacheIndex, view: DirectoryView, client_country: str,
              minimum: int, bit: int) -> TierPlan | None:
-    """The directory's plan for clients of ``client_country`` and address family ``bit``
-    (clients of both families share one when every host here is reachable over theirs)."""
-    unreachable = index.unreachable(view, bit)
+    """The directory's plan for clients of ``client_country`` and address family ``bit``.
+
+    Clients of both families share one plan when every host here is reachable over theirs:
+    it is kept under the family-free key ``(country, minimum, 0)`` and under each such
+    family's key too, so that a request finds its plan in one look-up."""
     plans = view.plans
-    key = (client_country, minimum, bit if unreachable else 0)
+    key = (client_country, minimum, bit)
     try:
         return plans[key]  # type: ignore[return-value]
     except KeyError:
         pass
-    plan = build_plan(index, view, client_country, minimum, unreachable)
+    unreachable = index.unreachable(view, bit)
+    if unreachable:
+        plan = plans[key] = build_plan(index, view, client_country, minimum, unreachable)
+        index.views.grow(view, plan.size if plan is not None else 1)
+        return plan
+    shared = (client_country, minimum, 0)
+    if shared in plans:
+        plan = plans[shared]  # type: ignore[assignment]
+        index.views.grow(view, 1)
+    else:
+        plan = plans[shared] = build_plan(index, view, client_country, minimum, unreachable)
+        index.views.grow(view, 1 + (plan.size if plan is not None else 1))
     plans[key] = plan
-    index.views.grow(view, plan.size if plan is not None else 1)
     return plan

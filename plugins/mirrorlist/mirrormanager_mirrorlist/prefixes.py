@@ -17,7 +17,7 @@ import logging
 import socket
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -110,23 +110,40 @@ class NetblockTable(Generic[V]):
             tables[version].setdefault(length, {}).setdefault(prefix, []).append((order, value))
             count += 1
         self.size = count
+        #: version -> (shift, the networks' prefixes of their shortest length): an address
+        #: outside all of those is in no network here, found with one set look-up
+        self._cover: dict[int, tuple[int, frozenset[int]]] = {}
         for version, by_length in tables.items():
             self._by_version[version] = sorted(by_length.items(), reverse=True)
+            if by_length:
+                shortest = min(by_length)
+                self._cover[version] = (BITS[version] - shortest, frozenset(
+                    prefix >> (length - shortest)
+                    for length, prefixes in by_length.items() for prefix in prefixes))
 
-    def containing(self, version: int, address: int) -> Iterator[NetblockHit[V]]:
+    def _may_contain(self, version: int, address: int) -> bool:
+        cover = self._cover.get(version)
+        return cover is not None and address >> cover[0] in cover[1]
+
+    def containing(self, version: int, address: int) -> list[NetblockHit[V]]:
         """Every entry whose network contains the address, most specific first."""
+        if not self._may_contain(version, address):
+            return []
         bits = BITS[version]
-        for length, prefixes in self._by_version.get(version, ()):
+        hits: list[NetblockHit[V]] = []
+        for length, prefixes in self._by_version[version]:
             found = prefixes.get(address >> (bits - length))
             if found:
-                for order, value in found:
-                    yield NetblockHit(length, order, value)
+                hits.extend(NetblockHit(length, order, value) for order, value in found)
+        return hits
 
     def first_containing(self, version: int, address: int) -> V | None:
         """The value of the entry that comes first in file order among those containing it."""
+        if not self._may_contain(version, address):
+            return None
         best: tuple[int, V] | None = None
         bits = BITS[version]
-        for length, prefixes in self._by_version.get(version, ()):
+        for length, prefixes in self._by_version[version]:
             found = prefixes.get(address >> (bits - length))
             if found and (best is None or found[0][0] < best[0]):
                 best = found[0]

@@ -121,7 +121,7 @@ async def run_worker(
                 if access is not None:
                     nursery.start_soon(_flush_every_second, access)
                 if metrics is not None:
-                    nursery.start_soon(metrics.sync_every)
+                    nursery.start_soon(metrics.flush_every)
                 nursery.start_soon(heap.run)
                 await nursery.start(serve)
                 nursery.start_soon(partial(trio.to_thread.run_sync, inputs.check_first_generation,
