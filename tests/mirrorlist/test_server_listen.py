@@ -61,20 +61,17 @@ async def test_every_address_alone_answers_ipv4_and_ipv6(tmp_path: Path,
 
 
 async def test_listen_repeated_on_the_command_line_with_two_workers(tmp_path: Path) -> None:
-    from mirrormanager_devtools.loopback import free_port
-
     settings = settings_for(tmp_path, ["127.0.0.1:0"])
-    port = free_port("::1")
-    process = await trio.lowlevel.open_process(
+    process = await trio.lowlevel.open_process(  # port 0 twice: one port, the server's choice
         [str(Path(sys.executable).parent / "mirrormanager"), "serve", "mirrorlist",
          "--cache", settings.cache_path, "--workers", "2", "--log", "",
-         "--listen", f"[::1]:{port}", "--listen", f"127.0.0.1:{port}"],
+         "--listen", "[::1]:0", "--listen", "127.0.0.1:0"],
         stdout=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path,
     )
     assert process.stdout is not None
     try:
         line = await first_line(process, lambda: "serve exited")
-        assert f"Listening on http://[::1]:{port}" in line
+        port = int(line.split("Listening on http://[::1]:", 1)[1].split()[0].rstrip(","))
         for url in (f"http://[::1]:{port}", f"http://127.0.0.1:{port}"):
             for _ in range(4):  # new connections: spread over both workers
                 assert (await answer(url)).status_code == 200
@@ -83,6 +80,40 @@ async def test_listen_repeated_on_the_command_line_with_two_workers(tmp_path: Pa
         with trio.fail_after(30):
             assert await process.wait() == 0
         await process.stdout.aclose()
+
+
+def test_a_shared_port_0_taken_on_the_second_address_is_chosen_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kernel's port for [::1]:0 may be in use on 127.0.0.1: a new one is asked for."""
+    import socket as socket_module
+
+    from mirrormanager_mirrorlist import listeners
+
+    held = socket_module.socket(socket_module.AF_INET, socket_module.SOCK_STREAM)
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    taken = held.getsockname()[1]
+    original, calls = listeners.open_once, []
+
+    def first_try_collides(where, **options):  # type: ignore[no-untyped-def]
+        calls.append(where)
+        if len(calls) == 1:  # as if the kernel had given [::1] the port taken on 127.0.0.1
+            where = [("::1", taken), ("127.0.0.1", taken)]
+        return original(where, **options)
+
+    monkeypatch.setattr(listeners, "open_once", first_try_collides)
+    try:
+        sockets = listeners.open_sockets([("::1", 0), ("127.0.0.1", 0)], listen=True,
+                                         reuse_port=False)
+        ports = {listeners.bound_port(sock) for sock in sockets}
+        assert len(calls) == 2 and len(ports) == 1 and taken not in ports
+        for sock in sockets:
+            sock.close()
+        with pytest.raises(OSError):  # a port given explicitly is never replaced
+            listeners.open_sockets([("127.0.0.1", taken)], listen=True, reuse_port=False)
+    finally:
+        held.close()
 
 
 async def logged_clients(settings: MirrorlistConfig, requests: list[tuple[str, str | None]],

@@ -4,17 +4,22 @@ worker process can make its own on the ports its supervisor holds).
 An IPv6 socket takes IPv4 clients too (``IPV6_V6ONLY`` off) only when no IPv4 address is
 listed, so ``[::]:3000`` alone answers every client and ``["0.0.0.0:3000", "[::]:3000"]``
 does not collide.  Port 0 is a free port chosen by the kernel for the first address that
-asks for it, and the same port for every other address with port 0.
+asks for it, and the same port for every other address with port 0; when that port is taken
+on another address, the kernel is asked again (up to ``SHARED_PORT_TRIES`` times).
 """
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Sequence
 
 from mmcore.validators import parse_listen
 
 Endpoint = tuple[str, int]
+
+#: how many kernel-chosen ports are tried for a set of addresses that share port 0
+SHARED_PORT_TRIES = 8
 
 
 def endpoints(listen: Sequence[str]) -> list[Endpoint]:
@@ -32,6 +37,20 @@ def open_sockets(
 ) -> list[socket.socket]:
     """A bound TCP socket per endpoint, listening when ``listen`` (else it only holds the port:
     bound with ``SO_REUSEPORT``, it gets no connections of its own)."""
+    shares_port = sum(port == 0 for _, port in where) > 1
+    for attempt in range(1, SHARED_PORT_TRIES + 1):
+        try:
+            return open_once(where, listen=listen, reuse_port=reuse_port, backlog=backlog)
+        except OSError as error:
+            # the port the kernel gave the first address may be taken on another one
+            if not shares_port or error.errno != errno.EADDRINUSE or attempt == SHARED_PORT_TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def open_once(
+    where: Sequence[Endpoint], *, listen: bool, reuse_port: bool, backlog: int
+) -> list[socket.socket]:
     dual_stack = all(":" in host for host, _ in where)
     sockets: list[socket.socket] = []
     shared_port: int | None = None
