@@ -369,6 +369,20 @@ def test_deployment_round_trip(store: SqlStore) -> None:
     assert all(netblock == name for netblock, name in netblocks)
 
 
+def test_reads_keep_what_postgresql_prepared(store: SqlStore) -> None:
+    """psycopg prepares a statement on its fifth run and forgets them all at a ROLLBACK: a
+    read that ended in ROLLBACK made PostgreSQL plan every query of every page again."""
+    if store.dialect != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    store.apply_deployment(sample_deployment())
+    mirror = host_id(store, "mirror.example.edu")
+    for _ in range(8):
+        assert store.host_detail(mirror) is not None
+    with store._reading("count the prepared statements of") as conn:
+        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+    assert prepared >= 10  # the host page's statements, kept on the one pooled connection
+
+
 def test_apply_is_idempotent(store: SqlStore) -> None:
     store.apply_deployment(sample_deployment())
     counts, rows = store.table_counts(), dump(store)

@@ -47,20 +47,20 @@ class AccountOpsMixin:
 
     def user_by_name(self, user_name: str) -> User | None:
         u = t.mm_user
-        with self._errors("read a user from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read a user from") as conn:  # type: ignore[attr-defined]
             return _user(conn.execute(sa.select(*_USER_COLUMNS)
                                       .where(u.c.user_name == user_name)).one_or_none())
 
     def user_by_email(self, email: str) -> User | None:
         u = t.mm_user
-        with self._errors("read a user from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read a user from") as conn:  # type: ignore[attr-defined]
             return _user(conn.execute(sa.select(*_USER_COLUMNS)
                                       .where(sa.func.lower(u.c.email_address) == email.lower())
                                       .limit(1)).one_or_none())
 
     def user_groups(self, user_id: int) -> tuple[str, ...]:
         g, ug = t.mm_group, t.mm_user_group
-        with self._errors("read user groups from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read user groups from") as conn:  # type: ignore[attr-defined]
             return tuple(sorted(conn.execute(
                 sa.select(g.c.group_name).select_from(ug.join(g, ug.c.group_id == g.c.id))
                 .where(ug.c.user_id == user_id)).scalars()))
@@ -94,7 +94,7 @@ class AccountOpsMixin:
 
     def has_token(self, user_id: int, purpose: str) -> bool:
         k = t.mm_user_token
-        with self._errors("read tokens from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read tokens from") as conn:  # type: ignore[attr-defined]
             return conn.execute(sa.select(k.c.id).where(k.c.user_id == user_id,
                                                         k.c.purpose == purpose)
                                 .limit(1)).scalar() is not None
@@ -117,7 +117,7 @@ class AccountOpsMixin:
 
     def session(self, key_hash: str, now: datetime.datetime) -> SessionRecord | None:
         m = t.mm_session
-        with self._errors("read a session from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read a session from") as conn:  # type: ignore[attr-defined]
             row = conn.execute(sa.select(m).where(m.c.key_hash == key_hash,
                                                   m.c.expiry > now)).one_or_none()
         if row is None:
@@ -154,7 +154,7 @@ class AccountOpsMixin:
     def login_failures(self, keys: Sequence[str],
                        since: datetime.datetime) -> dict[str, tuple[int, datetime.datetime]]:
         f = t.mm_login_failure
-        with self._errors("read failed log-ins from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read failed log-ins from") as conn:  # type: ignore[attr-defined]
             rows = conn.execute(sa.select(f.c.key, sa.func.count(), sa.func.max(f.c.at))
                                 .where(f.c.key.in_([k[:128] for k in keys]), f.c.at >= since)
                                 .group_by(f.c.key))

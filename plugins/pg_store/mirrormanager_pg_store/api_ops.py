@@ -58,14 +58,14 @@ class ApiOpsMixin:
             where.append(tab.c.id < after_id if descending else tab.c.id > after_id)
         order = tab.c.id.desc() if descending else tab.c.id
         limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
-        with self._errors(f"list {table} of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading(f"list {table} of") as conn:  # type: ignore[attr-defined]
             rows = conn.execute(sa.select(*model_columns(kind, tab)).where(*where)
                                 .order_by(order).limit(limit))
             return tuple(to_model(kind, row) for row in rows)
 
     def mirror_admins(self, name: str | None = None) -> tuple[str, ...] | None:
         s, h, a = t.site, t.host, t.site_admin
-        with self._errors("read the mirror admins of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the mirror admins of") as conn:  # type: ignore[attr-defined]
             if name is None:
                 names = conn.execute(sa.select(a.c.username).distinct()
                                      .where(a.c.username.is_not(None))).scalars()
@@ -86,7 +86,7 @@ class ApiOpsMixin:
 
     def repository_directories(self) -> tuple[RepositoryDirectory, ...]:
         r, d = t.repository, t.directory
-        with self._errors("read the repositories of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the repositories of") as conn:  # type: ignore[attr-defined]
             rows = conn.execute(sa.select(r.c.prefix, r.c.name, d.c.name.label("directory"))
                                 .select_from(r.outerjoin(d, r.c.directory_id == d.c.id))
                                 .order_by(r.c.prefix, r.c.id))
@@ -99,7 +99,7 @@ class ApiOpsMixin:
         if before_id:
             where.append(c.c.id < before_id)
         limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
-        with self._errors("read the crawl history of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the crawl history of") as conn:  # type: ignore[attr-defined]
             return tuple(
                 CrawlHistoryEntry(row.finished_at, row.duration, row.status,
                                   row.crawl_failures, row.reason, row.protocols, id=row.id)
@@ -125,14 +125,14 @@ class ApiOpsMixin:
 
     def api_tokens_of(self, username: str) -> tuple[ApiToken, ...]:
         k = t.mm_api_token
-        with self._errors("read API tokens from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read API tokens from") as conn:  # type: ignore[attr-defined]
             return tuple(_token(row) for row in conn.execute(
                 sa.select(k).where(k.c.user_name == username)
                 .order_by(k.c.created.desc(), k.c.id.desc()).limit(500)))
 
     def api_token_by_hash(self, token_hash: str) -> ApiToken | None:
         k = t.mm_api_token
-        with self._errors("read an API token from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read an API token from") as conn:  # type: ignore[attr-defined]
             row = conn.execute(sa.select(k).where(k.c.token_hash == token_hash)).one_or_none()
         return _token(row) if row is not None else None
 

@@ -56,7 +56,7 @@ class CheckinOpsMixin:
         if not _storable(site_name):
             return None
         s, h = t.site, t.host
-        with self._errors("find the checking-in site in"), self.engine.connect() as conn:
+        with self._reading("find the checking-in site in") as conn:
             site = conn.execute(
                 sa.select(s.c.id, s.c.name, s.c.password, s.c.org_url)
                 .where(s.c.name == site_name)
@@ -91,7 +91,7 @@ class CheckinOpsMixin:
     ) -> list[CategoryState]:
         hc, c, d, hcd = t.host_category, t.category, t.directory, t.host_category_dir
         states: list[CategoryState] = []
-        with self._errors("read the checking-in host from"), self.engine.connect() as conn:
+        with self._reading("read the checking-in host from") as conn:
             categories: dict[str, Any] = {}
             for row in conn.execute(
                 sa.select(hc.c.id, c.c.name, d.c.name.label("topdir"))

@@ -73,7 +73,7 @@ class ManageOpsMixin:
     def get_row(self, table: str, row_id: int) -> Any | None:
         kind = catalog.kind(table)
         tab = table_of(table)
-        with self._errors(f"read {table} {row_id} from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading(f"read {table} {row_id} from") as conn:  # type: ignore[attr-defined]
             row = conn.execute(sa.select(*model_columns(kind, tab))
                                .where(tab.c.id == row_id)).one_or_none()
         return to_model(kind, row) if row is not None else None
@@ -86,7 +86,7 @@ class ManageOpsMixin:
         where = []
         if parent_id is not None and kind.parent_column:
             where.append(tab.c[kind.parent_column] == parent_id)
-        with self._errors(f"list {table} of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading(f"list {table} of") as conn:  # type: ignore[attr-defined]
             total = conn.execute(sa.select(sa.func.count()).select_from(tab).where(*where)).scalar_one()
             rows = conn.execute(
                 sa.select(*model_columns(kind, tab)).where(*where)
@@ -99,7 +99,7 @@ class ManageOpsMixin:
         kind = catalog.kind(table)
         tab = table_of(table)
         h, hc = t.host, t.host_category
-        with self._errors(f"find the owner of {table} {row_id} in"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading(f"find the owner of {table} {row_id} in") as conn:  # type: ignore[attr-defined]
             if table == "site":
                 found = conn.execute(sa.select(tab.c.id).where(tab.c.id == row_id)).scalar()
                 return Owner(table, row_id, None, None, row_id) if found else None

@@ -379,7 +379,7 @@ class OpsOpsMixin:
     # -- world map -------------------------------------------------------------------------------
 
     def embargoed_countries(self) -> frozenset[str]:
-        with self._errors("read embargoed countries from"), self.engine.connect() as conn:
+        with self._reading("read embargoed countries from") as conn:
             return frozenset(
                 code.upper()
                 for code in conn.execute(sa.select(t.embargoed_country.c.country_code)).scalars()
@@ -387,7 +387,7 @@ class OpsOpsMixin:
 
     def map_hosts(self) -> list[MapHost]:
         h, s, hc, u = t.host, t.site, t.host_category, t.host_category_url
-        with self._errors("read the mirror hosts of"), self.engine.connect() as conn:
+        with self._reading("read the mirror hosts of") as conn:
             rows = conn.execute(
                 sa.select(h.c.id, h.c.name, h.c.country, h.c.latitude, h.c.longitude, u.c.url)
                 .select_from(h.join(s, h.c.site_id == s.c.id)
@@ -429,7 +429,7 @@ class OpsOpsMixin:
 
     def directories_changed_since(self, categories: Sequence[str], since: int) -> list[str]:
         c, cd, d = t.category, t.category_directory, t.directory
-        with self._errors("read changed directories from"), self.engine.connect() as conn:
+        with self._reading("read changed directories from") as conn:
             ids = [_one_id(conn, c, "category", name=name) for name in categories]
             names = conn.execute(
                 sa.select(d.c.name).distinct()

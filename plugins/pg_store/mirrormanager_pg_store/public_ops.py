@@ -67,7 +67,7 @@ class PublicOpsMixin:
 
     def public_products(self) -> tuple[ProductVersions, ...]:
         p, v, r, c, a = t.product, t.version, t.repository, t.category, t.arch
-        with self._errors("read the products of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the products of") as conn:  # type: ignore[attr-defined]
             products = conn.execute(sa.select(p.c.id, p.c.name).where(p.c.publiclist.is_(True))
                                     .order_by(p.c.name)).all()
             versions: dict[int, list[str]] = defaultdict(list)
@@ -122,7 +122,7 @@ class PublicOpsMixin:
                                   sa.func.upper(co.c.code) == f.country.upper()),
             ))
         base = h.join(s, h.c.site_id == s.c.id)
-        with self._errors("read the public mirror list of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the public mirror list of") as conn:  # type: ignore[attr-defined]
             # the page and the number of matching hosts in one pass over the hosts (the
             # EXISTS conditions are the costly part: evaluated once, not once per query)
             rows = conn.execute(
@@ -161,7 +161,7 @@ class PublicOpsMixin:
     def public_host(self, host_id: int) -> PublicHost | None:
         h, s, hc, hcd, hcu, c = (t.host, t.site, t.host_category, t.host_category_dir,
                                  t.host_category_url, t.category)
-        with self._errors("read a public mirror from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read a public mirror from") as conn:  # type: ignore[attr-defined]
             row = conn.execute(
                 sa.select(h.c.id, h.c.name, s.c.name.label("site_name"), s.c.org_url,
                           h.c.country, h.c.bandwidth_int, h.c.internet2, h.c.comment,
@@ -212,7 +212,7 @@ class PublicOpsMixin:
                          .outerjoin(a, r.c.arch_id == a.c.id))
             .order_by(p.c.name, v.c.name, r.c.prefix, r.c.id)
         )
-        with self._errors("read the propagation repositories of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the propagation repositories of") as conn:  # type: ignore[attr-defined]
             return tuple(PropagationRepo(row.id, row.prefix or "", row.version, row.product,
                                          row.arch, row.last) for row in conn.execute(query))
 
@@ -223,20 +223,20 @@ class PublicOpsMixin:
                           ps.c.no_info).where(ps.c.repository_id == repository_id)
         if since is not None:
             query = query.where(ps.c.datetime >= since)
-        with self._errors("read propagation statistics from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read propagation statistics from") as conn:  # type: ignore[attr-defined]
             return tuple(PropagationPoint(*row) for row in
                          conn.execute(query.order_by(ps.c.datetime).limit(10000)))
 
     def access_stat_dates(self, limit: int = 60) -> tuple[datetime.date, ...]:
         st = t.access_stat
-        with self._errors("read the statistics days of"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read the statistics days of") as conn:  # type: ignore[attr-defined]
             return tuple(conn.execute(sa.select(st.c.date).distinct()
                                       .order_by(st.c.date.desc()).limit(limit)).scalars())
 
     def access_stats(self, day: datetime.date, category: str,
                      limit: int = 50) -> tuple[AccessCount, ...]:
         st, cat = t.access_stat, t.access_stat_category
-        with self._errors("read access statistics from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read access statistics from") as conn:  # type: ignore[attr-defined]
             rows = conn.execute(
                 sa.select(st.c.name, st.c.requests, st.c.percent)
                 .select_from(st.join(cat, st.c.category_id == cat.c.id))
@@ -247,7 +247,7 @@ class PublicOpsMixin:
 
     def mirror_locations(self) -> tuple[MirrorLocation, ...]:
         h, s = t.host, t.site
-        with self._errors("read mirror locations from"), self.engine.connect() as conn:  # type: ignore[attr-defined]
+        with self._reading("read mirror locations from") as conn:  # type: ignore[attr-defined]
             rows = conn.execute(
                 sa.select(h.c.id, h.c.name, h.c.country, h.c.latitude, h.c.longitude)
                 .select_from(h.join(s, h.c.site_id == s.c.id))

@@ -15,8 +15,9 @@ SQLite specifics, set on every new connection:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,7 @@ class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOps
         return revision
 
     def current_revision(self) -> str | None:
-        with self._errors("read the schema revision of"), self.engine.connect() as conn:
+        with self._reading("read the schema revision of") as conn:
             return migrate.current_revision(conn)
 
     @staticmethod
@@ -181,7 +182,7 @@ class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOps
         )
 
     def table_counts(self) -> dict[str, int]:
-        with self._errors("count the rows of"), self.engine.connect() as conn:
+        with self._reading("count the rows of") as conn:
             present = set(sa.inspect(conn).get_table_names())
             return {
                 name: int(conn.execute(
@@ -199,7 +200,7 @@ class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOps
     # ----------------------------------------------------------------------------------------
 
     def load_deployment(self) -> Deployment:
-        with self._errors("read the deployment from"), self.engine.connect() as conn:
+        with self._reading("read the deployment from") as conn:
             return deployment_read.load_deployment(conn)
 
     def apply_deployment(self, deployment: Deployment) -> None:
@@ -227,6 +228,16 @@ class SqlStore(ScanOpsMixin, CrawlOpsMixin, CacheOpsMixin, OpsOpsMixin, StatsOps
 
     def _errors(self, doing: str) -> _ErrorTranslation:
         return _ErrorTranslation(f"cannot {doing} {self.display_url}")
+
+    @contextlib.contextmanager
+    def _reading(self, doing: str) -> Iterator[sa.Connection]:
+        """A connection for reads (errors translated as by :meth:`_errors`).  It ends in
+        COMMIT, not ROLLBACK: psycopg forgets every statement it prepared on a connection at a
+        ROLLBACK, and PostgreSQL then plans each query again, which is most of a small read's
+        server time (the host page's reads: 2.3 ms -> 1.0 ms of server CPU).  A read has
+        nothing to undo; an error still rolls back."""
+        with self._errors(doing), self.engine.begin() as conn:
+            yield conn
 
 
 class _ErrorTranslation:
