@@ -2,12 +2,13 @@
 a static file served by the same app, on the fedora-scale dataset, on SQLite and PostgreSQL.
 
     flock /tmp/bench.lock .venv/bin/python bench/ui.py [--dir bench-data/ui] [--duration 10]
-        [--connections 20] [--backends sqlite,pg] [--pg-url URL]
+        [--connections 20] [--backends sqlite,pg] [--pg-url URL] [--workers N]
 
 The dataset is made by ``mirrormanager dataset --scale fedora`` (once per backend, kept in
 ``--dir`` for SQLite; PostgreSQL gets a database ``mmbench_ui`` on ``--pg-url``, default
-``$MIRRORMANAGER_TEST_PG_URL``).  The UI runs as ``mirrormanager serve ui`` (one process,
-hypercorn's trio worker).  A user who administers the site of the host with the most
+``$MIRRORMANAGER_TEST_PG_URL``).  The UI runs as ``mirrormanager serve ui --workers N``
+(hypercorn's trio worker in each process; N defaults to the machine's cores, as a deployment
+would run it; ``--workers 1`` measures one process).  A user who administers the site of the host with the most
 directories is created through the store and logs in over HTTP; its session cookie is given to
 wrk for the host page.  The mirror list is measured twice: as served (the public pages are kept
 in memory for ``[ui] public_cache_seconds``, 10 s by default) and with that cache off, so every
@@ -27,7 +28,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from mirrorlist import free_port, run_wrk, wait_port  # bench/mirrorlist.py: the shared helpers
+from mirrorlist import run_wrk  # bench/mirrorlist.py: the shared helpers
 
 PASSWORD = "benchmark password"
 PG_DEFAULT = os.environ.get("MIRRORMANAGER_TEST_PG_URL",
@@ -104,8 +105,8 @@ def bench_user(url: str) -> tuple[int, int]:
         store.close()
 
 
-def serve(data: Path, url: str, cache_seconds: float) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def serve(data: Path, url: str, cache_seconds: float,
+          workers: int) -> tuple[subprocess.Popen[bytes], str]:
     config = data / "serve.toml"
     config.write_text(
         f'[database]\nurl = "{url}"\n[paths]\ndata_dir = "{data}"\n'
@@ -113,9 +114,14 @@ def serve(data: Path, url: str, cache_seconds: float) -> tuple[subprocess.Popen[
         f'public_cache_seconds = {cache_seconds}\n')
     exe = str(Path(sys.executable).parent / "mirrormanager")
     process = subprocess.Popen([exe, "--config", str(config), "serve", "ui", "--listen",
-                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
-    wait_port(port)
-    return process, f"http://127.0.0.1:{port}"
+                                "127.0.0.1:0", "--workers", str(workers)],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()  # "Listening on URL" once every worker is ready
+    if not line.startswith("Listening on "):
+        process.kill()
+        raise RuntimeError(f"serve ui said {line!r}")
+    return process, line.split()[-1]
 
 
 def login(base: str) -> str:
@@ -151,6 +157,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--backends", default="sqlite,pg")
     parser.add_argument("--pg-url", default=PG_DEFAULT)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="serve ui --workers (default: the machine's cores)")
     args = parser.parse_args()
     args.dir = args.dir.resolve()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -159,9 +167,9 @@ def main() -> int:
         url = prepare(backend, args.dir, args.pg_url)
         host_id, rows = bench_user(url)
         print(f"{backend}: host page of host {host_id} ({rows} host_category_dir rows); "
-              f"{args.connections} connections, {args.duration} s each")
+              f"{args.connections} connections, {args.duration} s each, {args.workers} UI worker(s)")
         for cache_seconds, label in ((10.0, "as served"), (0.0, "public cache off")):
-            process, base = serve(args.dir, url, cache_seconds)
+            process, base = serve(args.dir, url, cache_seconds, args.workers)
             try:
                 cookie = login(base)
                 for path in ("/static/ui.css", "/mirrors", f"/host/{host_id}"):

@@ -13,7 +13,7 @@ from listserver_data import service
 from mirrormanager_mirrorlist.httpmessages import Answer, Request
 from mirrormanager_mirrorlist.httpserver import HttpServer
 from mirrormanager_mirrorlist.config import MirrorlistConfig
-from mirrormanager_mirrorlist.listeners import bound_port, open_sockets
+from mmcore.listeners import bound_port, open_sockets
 
 FLOODERS = 100
 PIPELINED = 1200  # ~64 KB of requests each: one receive's worth

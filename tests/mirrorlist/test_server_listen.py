@@ -88,7 +88,7 @@ def test_a_shared_port_0_taken_on_the_second_address_is_chosen_again(
     """The kernel's port for [::1]:0 may be in use on 127.0.0.1: a new one is asked for."""
     import socket as socket_module
 
-    from mirrormanager_mirrorlist import listeners
+    from mmcore import listeners
 
     held = socket_module.socket(socket_module.AF_INET, socket_module.SOCK_STREAM)
     held.bind(("127.0.0.1", 0))

@@ -21,7 +21,7 @@ from mirrormanager_mirrorlist.heap import FrozenHeap
 from mirrormanager_mirrorlist.httpmessages import Request
 from mirrormanager_mirrorlist.httpserver import HttpServer
 from mirrormanager_mirrorlist.inputs import Inputs
-from mirrormanager_mirrorlist.listeners import bound_port, open_sockets
+from mmcore.listeners import bound_port, open_sockets
 
 QUERIES = [
     ("/mirrorlist", "repo=fedora-40&arch=x86_64", "192.0.2.7"),

@@ -22,13 +22,14 @@ from pathlib import Path
 import trio
 
 from mmcore.errors import first_of
+from mmcore.listeners import bound_endpoints, endpoints, open_sockets
+from mmcore.workers import announce_ready, stop_when_orphaned
 
 from mirrormanager_mirrorlist.app import ListService
 from mirrormanager_mirrorlist.config import MirrorlistConfig
 from mirrormanager_mirrorlist.heap import FrozenHeap
 from mirrormanager_mirrorlist.httpserver import HttpServer
 from mirrormanager_mirrorlist.inputs import AccessLog, InputPaths, Inputs, LoadError
-from mirrormanager_mirrorlist.listeners import bound_endpoints, endpoints, open_sockets
 from mirrormanager_mirrorlist.metrics import WorkerMetrics
 from mirrormanager_mirrorlist.proxies import ForwardedFor
 from mirrormanager_mirrorlist.serving import (
@@ -193,13 +194,9 @@ def worker_main(argv: list[str]) -> int:
                 await run_worker(settings, reuse_port=True, stop=stop, task_status=task_status)
                 nursery.cancel_scope.cancel()
 
-            nursery.start_soon(_stop_when_orphaned, stop)
+            nursery.start_soon(stop_when_orphaned, stop)
             started: Started = await nursery.start(serve)
-            sys.stdout.write(f"READY {started.generation}\n")
-            sys.stdout.flush()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.close(devnull)
+            announce_ready(started.generation or "")
 
     try:
         trio.run(main)
@@ -211,13 +208,3 @@ def worker_main(argv: list[str]) -> int:
         sys.stdout.flush()
         return 1
     return 0
-
-
-async def _stop_when_orphaned(stop: trio.Event) -> None:
-    """Stop when the supervisor is gone (it never writes to our stdin: EOF means it exited,
-    however it ended), so no worker goes on serving the port on its own."""
-    async with trio.lowlevel.FdStream(os.dup(0)) as stdin:
-        while await stdin.receive_some(4096):
-            pass
-    log.warning("event=supervisor_gone action=stop")
-    stop.set()

@@ -17,7 +17,7 @@ import attrs
 import trio
 
 from mirrormanager_mirrorlist.config import MirrorlistConfig
-from mirrormanager_mirrorlist.listeners import Endpoint
+from mmcore.listeners import Endpoint
 
 SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 

@@ -9,7 +9,6 @@ written.
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from werkzeug.exceptions import HTTPException
 
 from mmcore.accounts.api_tokens import ApiTokenService
 from mmcore.accounts.service import AccountService
-from mmcore.atomic import write_atomically
 from mmcore.logs import kv
 from mmcore.manage.errors import ManageError
 from mmcore.manage.service import ManageService
@@ -29,29 +27,13 @@ from mirrormanager_quart_ui import hookspecs
 from mirrormanager_quart_ui.rendering import kept_fields, page_url_for, render_page
 from mirrormanager_quart_ui.config import UiConfig
 from mirrormanager_quart_ui.context import EXTENSION_KEY, TtlCache, UiContext, current_actor
+from mirrormanager_quart_ui.secret_key import secret_key
 from mirrormanager_quart_ui.security import CsrfRefused, install
 
 log = logging.getLogger(__name__)
 
-SECRET_FILE = "ui-secret-key"
 CSRF_MESSAGE = ("This form is out of date or did not come from this site (its security token "
                 "is missing or belongs to another session). Reload the page and send it again.")
-
-
-def _secret_key(settings: UiConfig, data_dir: Path) -> str:
-    """``[ui] secret_key``, else one kept in ``<data_dir>/ui-secret-key`` (created once)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = data_dir / SECRET_FILE
-    try:
-        return path.read_text("ascii").strip()
-    except FileNotFoundError:
-        key = secrets.token_urlsafe(48)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, key.encode("ascii"), mode=0o600)
-        log.warning(kv(event="secret_key_created", path=path,
-                       hint="set [ui] secret_key when several processes serve the UI"))
-        return key
 
 
 def _crawl_log_dir(runtime: Any) -> Path | None:
@@ -87,7 +69,7 @@ def create_app(runtime: Any, settings: UiConfig | None = None) -> QuartTrio:
         plugin_manager.add_hookspecs(hookspecs)
     store = runtime.open_store()
     app = QuartTrio(__name__)
-    app.secret_key = _secret_key(settings, Path(runtime.config.data_dir))
+    app.secret_key = secret_key(settings, Path(runtime.config.data_dir))
     app_url = settings.application_url.rstrip("/")
     ui = UiContext(
         runtime=runtime,

@@ -40,6 +40,9 @@ class UiConfig:
 
     #: HOST:PORT the web UI listens on (``serve ui --listen`` overrides)
     listen: str = attrs.field(default="127.0.0.1:8080", validator=listen_address)
+    #: processes serving the UI on that port (``serve ui --workers`` overrides); more than one
+    #: needs a config file, which each reads, and keeps its own page caches
+    workers: int = attrs.field(default=1, validator=between(1, 64))
     #: shown in the page title
     title: str = "MirrorManager"
     #: the public base URL (``https://mirrors.example.org``), for links in mails and events;

@@ -1,5 +1,5 @@
-"""Listening sockets of the list server, one per configured address (stdlib sockets, so a
-worker process can make its own on the ports its supervisor holds).
+"""Listening sockets of a server, one per configured address (stdlib sockets, so a worker
+process can make its own on the ports its supervisor holds: see :mod:`mmcore.workers`).
 
 An IPv6 socket takes IPv4 clients too (``IPV6_V6ONLY`` off) only when no IPv4 address is
 listed, so ``[::]:3000`` alone answers every client and ``["0.0.0.0:3000", "[::]:3000"]``
